@@ -1,0 +1,54 @@
+#pragma once
+// The record bridge: how an event crosses spdlog. The SEGLOG_* macros serialise the event on
+// the caller's thread and log it with source_loc::filename set to the address of a private
+// tag. No text can forge a pointer, and spdlog::async_logger copies source_loc as it is, so
+// the demux sink recognises event records whatever the payload says and wherever it runs.
+// Event records are logged at level::off, which every logger and sink level lets through
+// (tracking has its own switch) and which never triggers a logger's flush_on.
+
+#include <seglog/event.h>
+
+#include <spdlog/details/log_msg.h>
+#include <spdlog/logger.h>
+
+#include <memory>
+#include <string_view>
+
+namespace seglog {
+
+namespace detail {
+extern const char event_record_tag[];
+
+inline spdlog::logger &as_logger(spdlog::logger *l) noexcept { return *l; }
+inline spdlog::logger &as_logger(spdlog::logger &l) noexcept { return l; }
+template <typename L>
+inline spdlog::logger &as_logger(const std::shared_ptr<L> &l) noexcept { return *l; }
+} // namespace detail
+
+// True for a record written by seglog's event calls, false for every ordinary log line.
+inline bool is_event_record(const spdlog::details::log_msg &msg) noexcept {
+    return msg.source.filename == detail::event_record_tag;
+}
+// The event's Segment Spec JSON, as it will be sent.
+inline std::string_view event_json(const spdlog::details::log_msg &msg) noexcept {
+    return {msg.payload.data(), msg.payload.size()};
+}
+
+// The functions behind the macros: validate, serialise and log one event through `logger`.
+// A rejected event is reported through seglog::set_error_handler and counted; nothing throws.
+// The logger must have a seglog demux sink (see attach()); otherwise the event is reported
+// as not_attached instead of being written to its log sinks.
+void log_track(spdlog::logger &logger, const identity &who, std::string_view event,
+               const properties &props = {}, const call_options &opts = {});
+void log_identify(spdlog::logger &logger, const identity &who, const properties &traits = {},
+                  const call_options &opts = {});
+void log_page(spdlog::logger &logger, const identity &who, std::string_view name,
+              const properties &props = {}, const call_options &opts = {});
+void log_screen(spdlog::logger &logger, const identity &who, std::string_view name,
+                const properties &props = {}, const call_options &opts = {});
+void log_group(spdlog::logger &logger, const identity &who, std::string_view group_id,
+               const properties &traits = {}, const call_options &opts = {});
+void log_alias(spdlog::logger &logger, std::string_view previous_id, std::string_view user_id,
+               const call_options &opts = {});
+
+} // namespace seglog

@@ -1,0 +1,45 @@
+#include <seglog/attach.h>
+#include <seglog/file_event_sink.h>
+#include <seglog/segment_sink.h>
+#include <seglog/tracking.h>
+
+namespace seglog {
+
+std::shared_ptr<demux_sink_mt> attach(spdlog::logger &logger, const config &cfg) {
+    cfg.validate();
+
+    std::vector<spdlog::sink_ptr> event_sinks;
+    bool echo = cfg.echo_events_to_log;
+    for (const auto &d : cfg.effective_destinations()) {
+        switch (d.type) {
+        case destination::kind::segment: event_sinks.push_back(std::make_shared<segment_sink_mt>(cfg)); break;
+        case destination::kind::file: event_sinks.push_back(std::make_shared<file_event_sink_mt>(d.path)); break;
+        case destination::kind::console: echo = true; break;
+        case destination::kind::off: break;
+        }
+    }
+
+    // Attaching twice replaces the event side and keeps the original log sinks.
+    std::vector<spdlog::sink_ptr> log_sinks;
+    for (const auto &s : logger.sinks()) {
+        if (auto existing = std::dynamic_pointer_cast<demux_sink_mt>(s)) {
+            log_sinks.insert(log_sinks.end(), existing->log_sinks().begin(), existing->log_sinks().end());
+        } else {
+            log_sinks.push_back(s);
+        }
+    }
+    auto demux = std::make_shared<demux_sink_mt>(std::move(log_sinks), std::move(event_sinks), echo);
+    logger.sinks().assign(1, demux);
+
+    set_tracking(cfg.tracking && (!demux->event_sinks().empty() || echo));
+    logger.log(spdlog::level::info, "{}", cfg.describe());
+    return demux;
+}
+
+std::shared_ptr<client> segment_client(const demux_sink_mt &demux) {
+    for (const auto &s : demux.event_sinks())
+        if (auto seg = std::dynamic_pointer_cast<segment_sink_mt>(s)) return seg->client_ptr();
+    return nullptr;
+}
+
+} // namespace seglog

@@ -1,0 +1,73 @@
+#include "bridge/call_site_errors.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+
+namespace seglog {
+
+namespace {
+
+std::atomic<std::uint64_t> rejected_total{0};
+std::atomic<std::uint64_t> rejected_by_reason[reason_count];
+
+std::mutex handler_mutex;
+std::shared_ptr<const error_handler> user_handler; // null: default handler
+
+} // namespace
+
+namespace detail {
+
+void default_error_handler(const error &e) {
+    static std::mutex mutex;
+    static std::chrono::steady_clock::time_point last{};
+    static std::uint64_t suppressed = 0;
+    std::lock_guard<std::mutex> lock(mutex);
+    const auto now = std::chrono::steady_clock::now();
+    if (last != std::chrono::steady_clock::time_point{} && now - last < std::chrono::seconds(1)) {
+        ++suppressed;
+        return;
+    }
+    last = now;
+    if (suppressed) {
+        std::fprintf(stderr, "[seglog] error (%s): %s (%llu more errors in the last second)\n",
+                     to_string(e.code), e.message.c_str(), static_cast<unsigned long long>(suppressed));
+    } else {
+        std::fprintf(stderr, "[seglog] error (%s): %s\n", to_string(e.code), e.message.c_str());
+    }
+    suppressed = 0;
+}
+
+void report_call_site_error(error e) noexcept {
+    rejected_total.fetch_add(1, std::memory_order_relaxed);
+    rejected_by_reason[static_cast<int>(e.code)].fetch_add(1, std::memory_order_relaxed);
+    std::shared_ptr<const error_handler> h;
+    {
+        std::lock_guard<std::mutex> lock(handler_mutex);
+        h = user_handler;
+    }
+    try {
+        if (h) (*h)(e);
+        else default_error_handler(e);
+    } catch (...) {
+        // A throwing handler must not turn a rejected event into a crash at the call site.
+    }
+}
+
+} // namespace detail
+
+void set_error_handler(error_handler handler) {
+    std::lock_guard<std::mutex> lock(handler_mutex);
+    user_handler = handler ? std::make_shared<const error_handler>(std::move(handler)) : nullptr;
+}
+
+call_site_counters call_site_stats() noexcept {
+    call_site_counters c;
+    c.rejected_total = rejected_total.load(std::memory_order_relaxed);
+    for (int i = 0; i < reason_count; ++i) c.by_reason[i] = rejected_by_reason[i].load(std::memory_order_relaxed);
+    return c;
+}
+
+} // namespace seglog

@@ -1,0 +1,9 @@
+#pragma once
+#include <seglog/error.h>
+
+namespace seglog::detail {
+// The default error handler: one line on stderr per error, at most one line a second, with
+// the count of errors suppressed meanwhile. Never prints property values or secrets (errors
+// carry neither).
+void default_error_handler(const error &e);
+} // namespace seglog::detail

@@ -1,0 +1,53 @@
+#include "client/batch.h"
+
+#include "event/serialize.h"
+#include "event/timestamp.h"
+
+#include <algorithm>
+
+namespace seglog::detail {
+
+std::uint64_t batch::min_seq() const {
+    std::uint64_t m = UINT64_MAX;
+    for (const auto &r : records) m = std::min(m, r.seq);
+    return m;
+}
+
+std::vector<std::string> batch::message_ids() const {
+    std::vector<std::string> ids;
+    ids.reserve(records.size());
+    for (const auto &r : records) ids.emplace_back(record_message_id(r.json));
+    return ids;
+}
+
+void batch::add(queued_record r) {
+    record_bytes += r.json.size();
+    records.push_back(std::move(r));
+}
+
+batch batch::split_off(std::uint64_t new_id) {
+    batch other;
+    other.id = new_id;
+    const std::size_t half = records.size() / 2;
+    for (std::size_t i = half; i < records.size(); ++i) other.add(std::move(records[i]));
+    records.resize(half);
+    record_bytes -= other.record_bytes;
+    other.opened = opened;
+    return other;
+}
+
+std::string batch_body(const batch &b, std::chrono::system_clock::time_point sent_at) {
+    std::string body;
+    body.reserve(b.body_bytes());
+    body.append("{\"batch\":[");
+    for (std::size_t i = 0; i < b.records.size(); ++i) {
+        if (i) body.push_back(',');
+        body.append(b.records[i].json);
+    }
+    body.append("],\"sentAt\":\"");
+    append_iso8601(body, sent_at);
+    body.append("\"}");
+    return body;
+}
+
+} // namespace seglog::detail

@@ -1,0 +1,99 @@
+#pragma once
+// The client's insides, shared by the caller-facing methods (client.cpp), the worker loop
+// (worker.cpp) and the fork handling (fork.cpp).
+
+#include <seglog/client.h>
+
+#include "client/batch.h"
+#include "client/record_queue.h"
+#include "event/serialize.h"
+#include "transport/http_transport.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+
+namespace seglog {
+
+struct client::impl {
+    explicit impl(seglog::config c);
+    ~impl();
+
+    // --- caller side
+    bool submit(const detail::event_fields &f);
+    bool enqueue(std::string_view record);
+    flush_result flush(std::chrono::milliseconds timeout);
+    std::vector<std::string> close(std::chrono::milliseconds timeout);
+    void reject(error e, bool accepted_before); // count + report an event that will not be sent
+    void report(const error &e);
+    seglog::stats snapshot() const;
+
+    // --- worker side (worker.cpp); touched only by the worker thread
+    struct worker_state {
+        std::unique_ptr<detail::http_transport> transport;
+        detail::batch current;
+        std::deque<detail::batch> ready;               // sealed, waiting for a request slot or backoff
+        std::map<std::uint64_t, detail::batch> in_flight;
+        std::chrono::steady_clock::time_point paused_until{};
+        int consecutive_failures = 0;
+        std::uint64_t next_batch_id = 1;
+        std::mt19937_64 rng{std::random_device{}()};
+        bool close_started = false;
+    };
+    void start_worker();
+    void run();
+    void seal_current(worker_state &w, std::chrono::steady_clock::time_point now);
+    void send_due(worker_state &w, std::chrono::steady_clock::time_point now);
+    void handle(worker_state &w, detail::http_response &r, std::chrono::steady_clock::time_point now);
+    void settle_delivered(detail::batch &b);
+    void settle_failed(detail::batch &b, reason why, int status, const std::string &detail);
+    void publish_progress(worker_state &w);
+    std::vector<std::string> take_everything(worker_state &w);
+
+    // --- fork (fork.cpp)
+    void reset_after_fork();
+    void restart_if_forked();
+
+    seglog::config cfg;
+    detail::transport_options transport_opts;
+    detail::record_queue queue;
+    std::unique_ptr<worker_state> state;
+    std::thread worker;
+
+    std::atomic<bool> sleeping{false};
+    std::atomic<bool> flush_requested{false};
+    std::atomic<bool> stop_requested{false};
+    std::atomic<bool> closed{false};
+    std::atomic<bool> needs_restart{false};    // set in a forked child
+    std::chrono::steady_clock::time_point close_deadline{};
+    std::vector<std::string> returned_at_close;
+
+    // progress, for flush(): every record with seq < low_water is settled
+    std::mutex progress_mutex;
+    std::condition_variable progress_cv;
+    std::atomic<std::uint64_t> low_water{1};
+    std::atomic<std::size_t> in_batches_events{0};
+
+    // counters
+    std::atomic<std::uint64_t> accepted{0}, delivered{0}, failed{0}, dropped{0}, returned{0}, evicted{0};
+    std::atomic<std::uint64_t> by_reason[reason_count] = {};
+    std::atomic<std::uint64_t> retried{0}, batches_sent{0}, batches_delivered{0}, bytes_sent{0};
+
+    // callbacks: copied under the mutex, run without it
+    mutable std::mutex callback_mutex;
+    std::shared_ptr<const std::function<void(const delivery_info &)>> on_delivered;
+    std::shared_ptr<const error_handler> on_error;
+    std::shared_ptr<const std::function<void(const attempt_info &)>> on_attempt;
+};
+
+namespace detail {
+void register_client(client::impl *c);
+void unregister_client(client::impl *c);
+} // namespace detail
+
+} // namespace seglog

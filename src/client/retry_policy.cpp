@@ -1,0 +1,32 @@
+#include "client/retry_policy.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace seglog::detail {
+
+decision classify(int status, std::optional<std::chrono::milliseconds> retry_after, const config &cfg) {
+    auto capped = [&](std::chrono::milliseconds w) { return std::min(w, cfg.retry_after_cap); };
+    if (status >= 200 && status < 300) return {verdict::delivered, {}, {}};
+    if (status == 429)
+        return {verdict::rate_limited, {}, capped(retry_after ? *retry_after : cfg.retry_after_default)};
+    if (status == 0 || status == 408 || status == 410 || status == 460 ||
+        (status >= 500 && status != 501 && status != 505 && status != 511)) {
+        // A server that says when to come back is believed, within the cap.
+        return {verdict::retry, {}, retry_after ? capped(*retry_after) : std::chrono::milliseconds{0}};
+    }
+    if (status == 400 || status == 413) return {verdict::split, seglog::reason::rejected, {}};
+    if (status == 401 || status == 403) return {verdict::drop, seglog::reason::unauthorized, {}};
+    return {verdict::drop, seglog::reason::rejected, {}};
+}
+
+std::chrono::milliseconds backoff(int n, const config &cfg, std::mt19937_64 &rng) {
+    std::uniform_real_distribution<double> jitter(0.0, 1.0);
+    const double base = static_cast<double>(cfg.backoff_base.count());
+    const double exp = std::ldexp(1.0, std::min(n, 30)); // 2^n without overflow
+    const double ms = (1.0 + jitter(rng)) * base * exp;
+    return std::chrono::milliseconds(
+        static_cast<long long>(std::min(ms, static_cast<double>(cfg.backoff_cap.count()))));
+}
+
+} // namespace seglog::detail

@@ -1,0 +1,94 @@
+// Small helpers shared by the config files: error construction, quoting, typo suggestions.
+
+#include "config_detail.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+
+namespace seglog::detail::cfg {
+
+void fail(const std::string &message) { throw config_error(error_prefix + message); }
+
+std::string trim(const std::string &s) {
+    const char *ws = " \t\r\n\f\v";
+    auto b = s.find_first_not_of(ws);
+    if (b == std::string::npos) return {};
+    auto e = s.find_last_not_of(ws);
+    return s.substr(b, e - b + 1);
+}
+
+std::string lower(std::string s) {
+    for (auto &ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return s;
+}
+
+std::string quote(const std::string &s) {
+    std::string out = "\"";
+    for (unsigned char ch : s) {
+        if (ch == '"' || ch == '\\') {
+            out += '\\';
+            out += static_cast<char>(ch);
+        } else if (ch < 0x20 || ch == 0x7f) {
+            // a stray newline or escape sequence in a value must not break the log line
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", ch);
+            out += buf;
+        } else {
+            out += static_cast<char>(ch);
+        }
+    }
+    return out + "\"";
+}
+
+std::string from(const config &c, const std::string &key) {
+    auto it = c.origin.find(key);
+    return it == c.origin.end() ? std::string() : " (from " + it->second + ")";
+}
+
+namespace {
+std::size_t edit_distance(const std::string &a, const std::string &b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0u : 1u)});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+} // namespace
+
+std::string closest(const std::string &word, const std::vector<std::string> &candidates) {
+    std::string best;
+    std::size_t best_d = std::string::npos;
+    const std::string w = lower(word);
+    for (const auto &c : candidates) {
+        std::size_t d = edit_distance(w, c);
+        // a missing "_ms" suffix is the most common slip: treat it as a typo too
+        if (c.size() > 3 && c.compare(c.size() - 3, 3, "_ms") == 0 && edit_distance(w, c.substr(0, c.size() - 3)) <= 1)
+            d = std::min<std::size_t>(d, 1);
+        if (d < best_d) {
+            best_d = d;
+            best = c;
+        }
+    }
+    // at most a third of the word wrong (and at least 1 edit allowed), else no suggestion
+    std::size_t limit = std::max<std::size_t>(1, word.size() / 3);
+    return best_d <= limit ? best : std::string();
+}
+
+config::env_reader process_env_reader() {
+    return [](const std::string &name) -> std::optional<std::string> {
+        const char *v = std::getenv(name.c_str());
+        if (!v) return std::nullopt;
+        return std::string(v);
+    };
+}
+
+} // namespace seglog::detail::cfg

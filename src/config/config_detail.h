@@ -1,0 +1,59 @@
+#pragma once
+// Internals of seglog::config shared by the files in src/config/. Nothing here is public.
+
+#include <seglog/config.h>
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace seglog::detail::cfg {
+
+// Every config_error message starts with this, so a log search finds them all.
+inline constexpr const char *error_prefix = "seglog config: ";
+
+[[noreturn]] void fail(const std::string &message); // throws config_error(error_prefix + message)
+
+std::string trim(const std::string &s);
+std::string lower(std::string s);
+std::string quote(const std::string &s); // "s", with " and \ escaped, control characters as \xNN
+
+// " (from X)" when `key` has an origin in `c`, "" otherwise.
+std::string from(const config &c, const std::string &key);
+
+// The reason a destination text is wrong, or "" when it parses (then `out` is set).
+std::string parse_destination(const std::string &text, destination &out);
+// "a,b,c" with each item a destination; `where` names the source in the error.
+std::vector<destination> parse_destination_list(const std::string &text, const std::string &where);
+
+// The closest of `candidates` to `word` when close enough to be a likely typo, else "".
+std::string closest(const std::string &word, const std::vector<std::string> &candidates);
+
+// Reads the JSON file and applies `defaults` and the selected profile over `base`; no
+// validation. `environment`: the explicit choice ("" to use the file's default_environment,
+// then base.environment); `environment_origin` names where that choice came from.
+config load_file(const std::string &path, const std::string &environment,
+                 const std::string &environment_origin, const std::string &path_origin,
+                 config base);
+
+// The write key from the variable named by write_key_env, else SEGMENT_WRITE_KEY; leaves
+// c.write_key (set in code) unchanged when neither is set.
+void apply_write_key(config &c, const config::env_reader &read_env);
+
+config::env_reader process_env_reader();
+
+// One option of a profile in the JSON file. The table (key_table(), from_file.cpp) is the
+// single list of file keys: adding an option is one line there.
+struct key_spec {
+    std::string name;
+    // Sets the option from the JSON value; `where` is "<file>, profile \"p\", key \"k\"".
+    std::function<void(config &, const nlohmann::json &, const std::string &where)> apply;
+    // Integer options only: the lower bound, and a reader so validate() checks code-set values.
+    long long min = 0;
+    std::function<long long(const config &)> get;
+};
+const std::vector<key_spec> &key_table();
+
+} // namespace seglog::detail::cfg

@@ -1,0 +1,34 @@
+// config::describe (the startup line) and mask_secret. Neither ever prints the write key.
+
+#include "config_detail.h"
+
+namespace seglog {
+
+std::string mask_secret(const std::string &secret) {
+    if (secret.empty()) return {};
+    // Short secrets are masked whole: 4 characters of 12 would give away too much.
+    if (secret.size() <= 12) return "****";
+    return "****" + secret.substr(secret.size() - 4);
+}
+
+std::string config::describe() const {
+    std::string out = "seglog: environment=" + (environment.empty() ? std::string("(unset)") : environment) +
+                      " tracking=" + (tracking ? "on" : "off") + " destinations=[";
+    bool first = true;
+    for (const auto &d : effective_destinations()) {
+        if (!first) out += ", ";
+        first = false;
+        out += d.to_string();
+        if (d.type == destination::kind::segment) {
+            out += " " + host + path + " (write key " + (write_key.empty() ? "missing" : mask_secret(write_key)) +
+                   ", flush_at=" + std::to_string(flush_at) +
+                   ", flush_interval=" + std::to_string(flush_interval.count()) + "ms" +
+                   ", gzip=" + (gzip ? "on" : "off") + ")";
+        } else if (d.type == destination::kind::file && destinations.empty()) {
+            out += " (default)";
+        }
+    }
+    return out + "]";
+}
+
+} // namespace seglog

@@ -1,0 +1,141 @@
+#include "event/serialize.h"
+
+#include "event/json_writer.h"
+#include "event/message_id.h"
+#include "event/timestamp.h"
+
+#include <seglog/version.h>
+
+namespace seglog::detail {
+
+namespace {
+
+// Written once per event: the library context Segment expects from a server-side source.
+constexpr std::string_view library_context =
+    "\"library\":{\"name\":\"seglog\",\"version\":\"" SEGLOG_VERSION_STRING "\"}";
+
+error make_error(const event_fields &f, seglog::reason code, std::string message) {
+    error e{code, std::move(message), to_string(f.type), {}, {}, 0};
+    if (f.type == event_type::track || f.type == event_type::page || f.type == event_type::screen) {
+        // An event name that is not UTF-8 must not be copied into logs.
+        std::string probe;
+        if (append_json_string(probe, f.name)) e.event_name.assign(f.name);
+    }
+    return e;
+}
+
+std::string describe_failure(const event_fields &f, const write_failure &w) {
+    std::string what = std::string(to_string(f.type));
+    if (f.type == event_type::track) what += " event";
+    switch (w.code) {
+    case seglog::reason::invalid_utf8: return what + " rejected: " + w.key + " is not valid UTF-8";
+    case seglog::reason::non_finite_number:
+        return what + " rejected: " + w.key + " is NaN or infinite, which JSON cannot carry";
+    case seglog::reason::too_deep:
+        return what + " rejected: " + w.key + " nests deeper than " + std::to_string(max_json_depth) +
+               " levels";
+    case seglog::reason::not_an_object: return what + " rejected: " + w.key + " must be a JSON object";
+    default: return what + " rejected: " + w.key;
+    }
+}
+
+} // namespace
+
+std::optional<error> serialize_event(const event_fields &f, std::string &out, std::size_t max_event_bytes) {
+    // Checks Segment would accept with a 200 and then silently drop.
+    if (f.type == event_type::alias) {
+        if (f.previous_id.empty())
+            return make_error(f, seglog::reason::missing_previous_id, "alias rejected: previousId is empty");
+        if (f.alias_user_id.empty())
+            return make_error(f, seglog::reason::missing_identity, "alias rejected: userId is empty");
+    } else if (!f.who || (f.who->user_id.empty() && f.who->anonymous_id.empty())) {
+        return make_error(f, seglog::reason::missing_identity,
+                          std::string(to_string(f.type)) + " rejected: neither userId nor anonymousId is set");
+    }
+    if (f.type == event_type::track && f.name.empty())
+        return make_error(f, seglog::reason::missing_event, "track rejected: the event name is empty");
+    if (f.type == event_type::group && f.group_id.empty())
+        return make_error(f, seglog::reason::missing_group_id, "group rejected: groupId is empty");
+
+    out.clear();
+    json_writer w(out);
+    auto failed = [&](std::string_view where) {
+        w.prepend(where);
+        return make_error(f, w.failure().code, describe_failure(f, w.failure()));
+    };
+    auto bad = [&](seglog::reason code, std::string key) {
+        return make_error(f, code, describe_failure(f, {code, std::move(key)}));
+    };
+    auto string_field = [&](std::string_view key, std::string_view v) {
+        out.append(",\"").append(key).append("\":");
+        return append_json_string(out, v);
+    };
+
+    out.append("{\"messageId\":\"");
+    append_message_id(out);
+    out.append("\",\"type\":\"").append(to_string(f.type)).append("\",\"timestamp\":\"");
+    append_iso8601(out, f.opts && f.opts->timestamp ? *f.opts->timestamp : std::chrono::system_clock::now());
+    out.push_back('"');
+
+    if (f.type == event_type::alias) {
+        if (!string_field("userId", f.alias_user_id)) return bad(reason::invalid_utf8, "userId");
+        if (!string_field("previousId", f.previous_id)) return bad(reason::invalid_utf8, "previousId");
+    } else {
+        if (!f.who->user_id.empty() && !string_field("userId", f.who->user_id))
+            return bad(reason::invalid_utf8, "userId");
+        if (!f.who->anonymous_id.empty() && !string_field("anonymousId", f.who->anonymous_id))
+            return bad(reason::invalid_utf8, "anonymousId");
+    }
+
+    const char *props_key = "properties";
+    switch (f.type) {
+    case event_type::track:
+        if (!string_field("event", f.name)) return bad(reason::invalid_utf8, "event");
+        break;
+    case event_type::page:
+    case event_type::screen: // name is optional in the Spec
+        if (!f.name.empty() && !string_field("name", f.name)) return bad(reason::invalid_utf8, "name");
+        break;
+    case event_type::group:
+        if (!string_field("groupId", f.group_id)) return bad(reason::invalid_utf8, "groupId");
+        props_key = "traits";
+        break;
+    case event_type::identify: props_key = "traits"; break;
+    case event_type::alias: props_key = nullptr; break;
+    }
+
+    if (props_key) {
+        out.append(",\"").append(props_key).append("\":{");
+        if (f.props && !w.write_members(*f.props)) return failed(props_key);
+        out.push_back('}');
+    }
+
+    // context: the caller's members, then ours; context.library always names seglog.
+    out.append(",\"context\":{");
+    const nlohmann::json *ctx = f.opts ? f.opts->context : nullptr;
+    if (ctx && !ctx->is_null()) {
+        if (!ctx->is_object()) return bad(reason::not_an_object, "context");
+        const std::size_t before = out.size();
+        if (!w.write_members(*ctx, false, "library")) return failed("context");
+        if (out.size() != before) out.push_back(',');
+    }
+    out.append(library_context).append("},\"integrations\":");
+    const nlohmann::json *integrations = f.opts ? f.opts->integrations : nullptr;
+    if (integrations && !integrations->is_null()) {
+        if (!integrations->is_object()) return bad(reason::not_an_object, "integrations");
+        if (!w.write(*integrations)) return failed("integrations");
+    } else {
+        out.append("{}");
+    }
+    out.push_back('}');
+
+    if (out.size() > max_event_bytes) {
+        return make_error(f, reason::event_too_large,
+                          std::string(to_string(f.type)) + " rejected: " + std::to_string(out.size()) +
+                              " bytes serialised, over the " + std::to_string(max_event_bytes) +
+                              "-byte limit per event");
+    }
+    return std::nullopt;
+}
+
+} // namespace seglog::detail

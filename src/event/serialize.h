@@ -1,0 +1,40 @@
+#pragma once
+// Serialises one Segment Spec call straight into a record buffer, validating as it writes.
+// Record layout is fixed so the pipeline never parses a record again:
+//   {"messageId":"<36-char uuid v4>","type":"<type>",...}
+// so the messageId is bytes [14, 50) of every record.
+
+#include <seglog/error.h>
+#include <seglog/event.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace seglog::detail {
+
+struct event_fields {
+    event_type type = event_type::track;
+    const identity *who = nullptr;        // not used by alias
+    std::string_view name;                // track: event; page/screen: name (optional)
+    std::string_view group_id;            // group
+    std::string_view previous_id;         // alias
+    std::string_view alias_user_id;       // alias
+    const properties *props = nullptr;    // properties (track/page/screen) or traits (identify/group)
+    const call_options *opts = nullptr;
+};
+
+inline constexpr std::size_t message_id_offset = 14;
+inline constexpr std::size_t message_id_length = 36;
+inline std::string_view record_message_id(std::string_view record) {
+    return record.size() >= message_id_offset + message_id_length
+               ? record.substr(message_id_offset, message_id_length)
+               : std::string_view{};
+}
+
+// Writes the event into `out` (cleared first). On a validation failure returns the error
+// (no property values in it) and leaves `out` unspecified.
+std::optional<error> serialize_event(const event_fields &fields, std::string &out,
+                                     std::size_t max_event_bytes = 32 * 1024);
+
+} // namespace seglog::detail

@@ -1,0 +1,38 @@
+#include "event/timestamp.h"
+
+#include <ctime>
+
+namespace seglog::detail {
+
+void append_iso8601(std::string &out, std::chrono::system_clock::time_point t) {
+    using namespace std::chrono;
+    const auto ms_total = duration_cast<milliseconds>(t.time_since_epoch()).count();
+    auto secs = ms_total / 1000;
+    auto ms = ms_total % 1000;
+    if (ms < 0) { // before 1970: floor, not truncate
+        ms += 1000;
+        --secs;
+    }
+    thread_local long long cached_secs = -1;
+    thread_local char cached[21]; // "YYYY-MM-DDTHH:MM:SS."
+    if (secs != cached_secs) {
+        const std::time_t tt = static_cast<std::time_t>(secs);
+        std::tm tm{};
+        gmtime_r(&tt, &tm);
+        std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S.", &tm);
+        cached_secs = secs;
+    }
+    out.append(cached, 20);
+    out.push_back(static_cast<char>('0' + ms / 100));
+    out.push_back(static_cast<char>('0' + ms / 10 % 10));
+    out.push_back(static_cast<char>('0' + ms % 10));
+    out.push_back('Z');
+}
+
+std::string iso8601(std::chrono::system_clock::time_point t) {
+    std::string s;
+    append_iso8601(s, t);
+    return s;
+}
+
+} // namespace seglog::detail

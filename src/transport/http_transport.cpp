@@ -1,0 +1,317 @@
+#include "transport/http_transport.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <climits>
+#include <deque>
+#include <iterator>
+#include <mutex>
+#include <stdexcept>
+#include <utility>
+
+namespace seglog::detail {
+namespace {
+
+constexpr std::size_t k_max_response_body = 4096;
+
+void global_init_once() {
+    // curl_global_init is not guaranteed thread-safe on every build; run it exactly once and
+    // never call curl_global_cleanup (other code in the process may be using libcurl too).
+    static std::once_flag once;
+    std::call_once(once, [] {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+            throw std::runtime_error("seglog: curl_global_init failed");
+    });
+}
+
+bool iequals_prefix(std::string_view s, std::string_view prefix) {
+    if (s.size() < prefix.size()) return false;
+    for (std::size_t i = 0; i < prefix.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(s[i])) !=
+            std::tolower(static_cast<unsigned char>(prefix[i])))
+            return false;
+    return true;
+}
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
+        s.remove_suffix(1);
+    return s;
+}
+
+// Belt and braces: libcurl's messages never carry request headers, but a message that quotes
+// a URL or a host could in theory contain the key if it was misconfigured into one of them.
+void scrub(std::string &text, const std::string &secret) {
+    if (secret.empty()) return;
+    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos))
+        text.replace(pos, secret.size(), "***"), pos += 3;
+}
+
+} // namespace
+
+struct http_transport::impl {
+    struct transfer {
+        CURL *easy = nullptr;
+        std::uint64_t id = 0;
+        std::string body;                      // must outlive the transfer (CURLOPT_POSTFIELDS)
+        curl_slist *headers = nullptr;
+        std::string response_body;
+        std::optional<std::string> retry_after; // raw value from the final response
+        std::array<char, CURL_ERROR_SIZE> errbuf{};
+        std::chrono::steady_clock::time_point started;
+    };
+
+    transport_options opts;
+    CURLM *multi = nullptr;
+    std::vector<std::unique_ptr<transfer>> running;
+    std::vector<std::unique_ptr<transfer>> idle;   // easy handles kept for reuse
+    std::deque<http_request> pending;              // accepted while at max_in_flight
+    std::vector<http_response> ready;              // failed before reaching libcurl
+    std::uint64_t connections = 0;
+
+    explicit impl(transport_options o) : opts(std::move(o)) {
+        if (opts.max_in_flight == 0) opts.max_in_flight = 1;
+        global_init_once();
+        multi = curl_multi_init();
+        if (!multi) throw std::runtime_error("seglog: curl_multi_init failed");
+        // One cached connection per concurrent request, so every slot can keep its connection.
+        curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, static_cast<long>(opts.max_in_flight));
+    }
+
+    ~impl() {
+        for (auto &t : running) {
+            curl_multi_remove_handle(multi, t->easy);
+            release(*t);
+            curl_easy_cleanup(t->easy);
+        }
+        for (auto &t : idle) curl_easy_cleanup(t->easy);
+        curl_multi_cleanup(multi);
+    }
+
+    static std::size_t on_write(char *data, std::size_t size, std::size_t n, void *user) {
+        auto *t = static_cast<transfer *>(user);
+        const std::size_t len = size * n;
+        if (t->response_body.size() < k_max_response_body)
+            t->response_body.append(data, std::min(len, k_max_response_body - t->response_body.size()));
+        return len; // accept (and drop) the rest rather than abort the transfer
+    }
+
+    static std::size_t on_header(char *data, std::size_t size, std::size_t n, void *user) {
+        auto *t = static_cast<transfer *>(user);
+        const std::string_view line(data, size * n);
+        // A status line starts a new response (a proxy's CONNECT answer, a 100 Continue): only
+        // the headers of the last one count.
+        if (iequals_prefix(line, "HTTP/")) t->retry_after.reset();
+        else if (iequals_prefix(line, "retry-after:"))
+            t->retry_after = std::string(trim(line.substr(12)));
+        return size * n;
+    }
+
+    void release(transfer &t) {
+        curl_slist_free_all(t.headers);
+        t.headers = nullptr;
+        t.body.clear();
+        t.body.shrink_to_fit();
+        t.response_body.clear();
+    }
+
+    void fail_now(std::uint64_t id, std::string error) {
+        http_response r;
+        r.id = id;
+        r.network_error = std::move(error);
+        ready.push_back(std::move(r));
+    }
+
+    void start(http_request req) {
+        std::unique_ptr<transfer> t;
+        if (!idle.empty()) {
+            t = std::move(idle.back());
+            idle.pop_back();
+            // Reset clears options but keeps the handle's connection/DNS/TLS session caches.
+            curl_easy_reset(t->easy);
+        } else {
+            t = std::make_unique<transfer>();
+            t->easy = curl_easy_init();
+            if (!t->easy) return fail_now(req.id, "curl_easy_init failed");
+        }
+        t->id = req.id;
+        t->body = opts.gzip ? gzip_compress(req.body) : std::move(req.body);
+        t->response_body.clear();
+        t->retry_after.reset();
+        t->errbuf[0] = '\0';
+
+        curl_slist *h = nullptr;
+        h = curl_slist_append(h, "Content-Type: application/json");
+        h = curl_slist_append(h, "Expect:"); // no 100-continue round trip for large bodies
+        if (opts.gzip) h = curl_slist_append(h, "Content-Encoding: gzip");
+        if (req.retry_count > 0)
+            h = curl_slist_append(h, ("X-Retry-Count: " + std::to_string(req.retry_count)).c_str());
+        t->headers = h;
+
+        CURL *e = t->easy;
+        curl_easy_setopt(e, CURLOPT_URL, opts.url.c_str());
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body.data());
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->body.size()));
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+        // libcurl builds "Authorization: Basic base64(user:password)" itself, and encoding
+        // means a key with CR/LF in it cannot inject headers.
+        curl_easy_setopt(e, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
+        curl_easy_setopt(e, CURLOPT_USERNAME, opts.write_key.c_str());
+        curl_easy_setopt(e, CURLOPT_PASSWORD, "");
+        curl_easy_setopt(e, CURLOPT_USERAGENT, opts.user_agent.c_str());
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(opts.connect_timeout.count()));
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(opts.request_timeout.count()));
+        curl_easy_setopt(e, CURLOPT_MAXCONNECTS, static_cast<long>(opts.max_in_flight));
+        curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L); // notice dead idle connections
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, opts.insecure_skip_verify ? 0L : 1L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, opts.insecure_skip_verify ? 0L : 2L);
+        if (!opts.ca_bundle.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, opts.ca_bundle.c_str());
+        // Unset: libcurl reads http_proxy/https_proxy/no_proxy from the environment itself.
+        if (!opts.proxy.empty()) curl_easy_setopt(e, CURLOPT_PROXY, opts.proxy.c_str());
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf.data());
+        curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &impl::on_write);
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+        curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &impl::on_header);
+        curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
+        curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+
+        t->started = std::chrono::steady_clock::now();
+        if (CURLMcode mc = curl_multi_add_handle(multi, e); mc != CURLM_OK) {
+            const std::uint64_t id = t->id;
+            release(*t);
+            idle.push_back(std::move(t));
+            return fail_now(id, curl_multi_strerror(mc));
+        }
+        running.push_back(std::move(t));
+    }
+
+    void start_pending() {
+        while (!pending.empty() && running.size() < opts.max_in_flight) {
+            http_request r = std::move(pending.front());
+            pending.pop_front();
+            start(std::move(r));
+        }
+    }
+
+    void count_connections(CURL *e) {
+        long n = 0;
+        if (curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &n) == CURLE_OK && n > 0)
+            connections += static_cast<std::uint64_t>(n);
+    }
+
+    std::unique_ptr<transfer> detach(CURL *e) {
+        auto it = std::find_if(running.begin(), running.end(),
+                               [e](const auto &t) { return t->easy == e; });
+        if (it == running.end()) return nullptr;
+        auto t = std::move(*it);
+        running.erase(it);
+        curl_multi_remove_handle(multi, e);
+        return t;
+    }
+
+    void collect(std::vector<http_response> &out) {
+        int left = 0;
+        while (CURLMsg *msg = curl_multi_info_read(multi, &left)) {
+            if (msg->msg != CURLMSG_DONE) continue;
+            CURL *e = msg->easy_handle;
+            const CURLcode rc = msg->data.result;
+            auto t = detach(e);
+            if (!t) continue;
+
+            http_response r;
+            r.id = t->id;
+            r.duration = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::steady_clock::now() - t->started);
+            curl_off_t up = 0;
+            if (curl_easy_getinfo(e, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK && up > 0)
+                r.bytes_sent = static_cast<std::size_t>(up);
+            count_connections(e);
+            if (rc == CURLE_OK) {
+                long code = 0;
+                curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+                r.status = static_cast<int>(code);
+                r.body = std::move(t->response_body);
+                if (t->retry_after)
+                    r.retry_after = parse_retry_after(*t->retry_after, std::chrono::system_clock::now());
+            } else {
+                r.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+                // The error buffer is more specific ("Failed to connect to ... port ...").
+                r.network_error = t->errbuf[0] ? std::string(t->errbuf.data()) : curl_easy_strerror(rc);
+                scrub(r.network_error, opts.write_key);
+            }
+            release(*t);
+            idle.push_back(std::move(t));
+            out.push_back(std::move(r));
+        }
+    }
+
+    void drain_ready(std::vector<http_response> &out) {
+        std::move(ready.begin(), ready.end(), std::back_inserter(out));
+        ready.clear();
+    }
+
+    void perform(std::vector<http_response> &out) {
+        int still = 0;
+        curl_multi_perform(multi, &still);
+        collect(out);
+        start_pending();
+    }
+};
+
+http_transport::http_transport(transport_options opts)
+    : impl_(std::make_unique<impl>(std::move(opts))) {}
+
+http_transport::~http_transport() = default;
+
+bool http_transport::can_send() const { return in_flight() < impl_->opts.max_in_flight; }
+
+std::size_t http_transport::in_flight() const { return impl_->running.size() + impl_->pending.size(); }
+
+void http_transport::send(http_request req) {
+    // Over the limit the request waits here and starts when a slot frees; nothing blocks.
+    if (true) impl_->start(std::move(req));
+    else impl_->pending.push_back(std::move(req));
+}
+
+std::vector<http_response> http_transport::poll(std::chrono::milliseconds timeout) {
+    std::vector<http_response> out;
+    impl_->perform(out);
+    impl_->drain_ready(out);
+    if (!out.empty()) return out; // don't sleep on results the caller is waiting for
+    const auto ms = std::clamp<std::chrono::milliseconds::rep>(timeout.count(), 0, INT_MAX);
+    // curl_multi_poll sleeps even with no transfers, so poll() is the worker's one idle wait.
+    curl_multi_poll(impl_->multi, nullptr, 0, static_cast<int>(ms), nullptr);
+    impl_->perform(out);
+    impl_->drain_ready(out);
+    return out;
+}
+
+void http_transport::wakeup() { curl_multi_wakeup(impl_->multi); }
+
+std::vector<std::uint64_t> http_transport::abort_all() {
+    std::vector<std::uint64_t> ids;
+    while (!impl_->running.empty()) {
+        CURL *e = impl_->running.back()->easy;
+        impl_->count_connections(e);
+        auto t = impl_->detach(e);
+        ids.push_back(t->id);
+        impl_->release(*t);
+        curl_easy_reset(t->easy);
+        impl_->idle.push_back(std::move(t));
+    }
+    for (auto &r : impl_->pending) ids.push_back(r.id);
+    impl_->pending.clear();
+    return ids;
+}
+
+std::uint64_t http_transport::connections_opened() const { return impl_->connections; }
+
+} // namespace seglog::detail

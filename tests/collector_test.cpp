@@ -1,0 +1,418 @@
+// The loopback collector itself, driven by a plain HTTP client (httplib::Client).
+#include "collector.h"
+
+#include <doctest/doctest.h>
+#include <httplib.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <set>
+#include <random>
+#include <thread>
+
+using seglog::testing::collector;
+using seglog::testing::collector_options;
+using seglog::testing::reply;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto patience = std::chrono::milliseconds(10000);  // a deadline, never a measurement
+
+nlohmann::json event(const std::string &id, nlohmann::json props = nlohmann::json::object()) {
+    return {{"type", "track"}, {"event", "Order Completed"}, {"userId", "u-42"},
+            {"messageId", id}, {"properties", std::move(props)}};
+}
+
+std::string batch(const std::vector<nlohmann::json> &events) {
+    return nlohmann::json{{"batch", events}, {"sentAt", "2026-01-01T00:00:00.000Z"}}.dump();
+}
+
+std::string batch_of(std::initializer_list<const char *> ids) {
+    std::vector<nlohmann::json> events;
+    for (auto id : ids) events.push_back(event(id));
+    return batch(events);
+}
+
+std::string gzip(const std::string &in) {
+    z_stream zs{};
+    REQUIRE(deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8,
+                         Z_DEFAULT_STRATEGY) == Z_OK);
+    std::string out(deflateBound(&zs, static_cast<uLong>(in.size())), '\0');
+    zs.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(in.data()));
+    zs.avail_in = static_cast<uInt>(in.size());
+    zs.next_out = reinterpret_cast<Bytef *>(&out[0]);
+    zs.avail_out = static_cast<uInt>(out.size());
+    REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
+    out.resize(zs.total_out);
+    deflateEnd(&zs);
+    return out;
+}
+
+// httplib's client writes headers and body separately: TCP_NODELAY spares it Nagle's wait.
+httplib::Client client_of(const collector &c) {
+    httplib::Client cli(c.url());
+    cli.set_tcp_nodelay(true);
+    return cli;
+}
+
+httplib::Result post(httplib::Client &cli, const std::string &body,
+                     httplib::Headers headers = {}) {
+    return cli.Post("/v1/batch", headers, body, "application/json");
+}
+
+httplib::Result post(const collector &c, const std::string &body, httplib::Headers headers = {}) {
+    auto cli = client_of(c);
+    return post(cli, body, std::move(headers));
+}
+
+}  // namespace
+
+TEST_CASE("records method, path, headers, body, JSON and messageIds") {
+    collector c;
+    CHECK(c.url() == "http://127.0.0.1:" + std::to_string(c.port()));
+    auto res = post(c, batch_of({"m-1", "m-2", "m-3"}),
+                    {{"Authorization", "Basic d2s6"}, {"X-Retry-Count", "0"}});
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    CHECK(res->body == "{}");
+
+    auto reqs = c.requests();
+    REQUIRE(reqs.size() == 1);
+    const auto &r = reqs[0];
+    CHECK(r.method == "POST");
+    CHECK(r.path == "/v1/batch");
+    CHECK(r.header("authorization") == "Basic d2s6");  // case-insensitive
+    CHECK(r.header("CONTENT-TYPE") == "application/json");
+    CHECK(r.has_header("x-retry-count"));
+    CHECK_FALSE(r.has_header("REMOTE_ADDR"));  // httplib's pseudo-headers are not recorded
+    CHECK(r.raw_body == r.body);
+    REQUIRE(r.json_valid);
+    CHECK(r.json["batch"].size() == 3);
+    CHECK(r.message_ids == std::vector<std::string>{"m-1", "m-2", "m-3"});
+    CHECK(r.events == 3);
+    CHECK(r.status == 200);
+    CHECK_FALSE(r.reset);
+
+    auto s = c.stats();
+    CHECK(s.requests == 1);
+    CHECK(s.events == 3);
+    CHECK(s.unique == 3);
+    CHECK(s.duplicates == 0);
+    CHECK(s.connections == 1);
+    CHECK(c.accepted("m-2"));
+    CHECK(c.accepted_ids() == std::vector<std::string>{"m-1", "m-2", "m-3"});
+    REQUIRE(c.accepted_events().size() == 3);
+    CHECK(c.accepted_events()[0]["userId"] == "u-42");
+}
+
+TEST_CASE("gzip bodies are recorded raw and decoded") {
+    const std::string plain = batch_of({"g-1", "g-2"});
+    const std::string packed = gzip(plain);
+
+    SUBCASE("accepted by default") {
+        collector c;
+        auto res = post(c, packed, {{"Content-Encoding", "gzip"}});
+        REQUIRE(res);
+        CHECK(res->status == 200);
+        auto r = c.requests().at(0);
+        CHECK(r.header("content-encoding") == "gzip");
+        CHECK(r.raw_body == packed);
+        CHECK(r.body == plain);
+        CHECK(r.json_valid);
+        CHECK(c.unique_count() == 2);
+        CHECK(c.stats().bytes == packed.size());
+    }
+    SUBCASE("refused when the collector does not accept gzip") {
+        collector_options o;
+        o.accept_gzip = false;
+        collector c(o);
+        c.script({200});
+        auto res = post(c, packed, {{"Content-Encoding", "gzip"}});
+        REQUIRE(res);
+        CHECK(res->status == 415);
+        CHECK(c.unique_count() == 0);
+        CHECK(c.script_left() == 1);  // protocol answers do not consume the script
+    }
+    SUBCASE("a corrupt gzip body is a 400") {
+        collector c;
+        auto res = post(c, packed.substr(0, packed.size() / 2), {{"Content-Encoding", "gzip"}});
+        REQUIRE(res);
+        CHECK(res->status == 400);
+        CHECK(c.event_count() == 0);
+        CHECK_FALSE(c.requests().at(0).json_valid);
+    }
+}
+
+TEST_CASE("invalid JSON and oversized batches get Segment's 400, not a scripted answer") {
+    collector c;
+    c.script({503});
+    auto res = post(c, "{\"batch\": [");
+    REQUIRE(res);
+    CHECK(res->status == 400);
+    CHECK(c.script_left() == 1);
+
+    std::string big(501 * 1024, 'x');
+    res = post(c, batch({event("big-1", {{"blob", big}})}));
+    REQUIRE(res);
+    CHECK(res->status == 400);
+    CHECK_FALSE(c.accepted("big-1"));
+    CHECK(c.event_count() == 1);  // received, not accepted
+}
+
+TEST_CASE("scripted statuses, Retry-After and the default answer") {
+    collector c;
+    c.script({500, reply::retry_later(429, "3"), reply(200, R"({"success":true})")});
+    CHECK(c.script_left() == 3);
+    auto cli = client_of(c);
+
+    auto r1 = post(cli, batch_of({"s-1"}));
+    REQUIRE(r1);
+    CHECK(r1->status == 500);
+    CHECK_FALSE(r1->has_header("Retry-After"));
+
+    auto r2 = post(cli, batch_of({"s-1"}));
+    REQUIRE(r2);
+    CHECK(r2->status == 429);
+    CHECK(r2->get_header_value("Retry-After") == "3");
+
+    auto r3 = post(cli, batch_of({"s-1"}));
+    REQUIRE(r3);
+    CHECK(r3->status == 200);
+    CHECK(r3->body == R"({"success":true})");
+    CHECK(c.script_left() == 0);
+
+    c.set_default(503);
+    auto r4 = post(cli, batch_of({"s-2"}));
+    REQUIRE(r4);
+    CHECK(r4->status == 503);
+
+    // Only the 2xx answer counts as accepted; failed attempts are not duplicates.
+    CHECK(c.unique_count() == 1);
+    CHECK(c.duplicate_count() == 0);
+    CHECK(c.event_count() == 4);
+    auto reqs = c.requests();
+    REQUIRE(reqs.size() == 4);
+    CHECK(reqs[0].status == 500);
+    CHECK(reqs[1].status == 429);
+    CHECK(reqs[2].status == 200);
+    CHECK(reqs[3].status == 503);
+
+    c.clear_faults();
+    auto r5 = post(cli, batch_of({"s-2"}));
+    REQUIRE(r5);
+    CHECK(r5->status == 200);
+}
+
+TEST_CASE("a delay longer than the client's timeout: the client gives up, the batch lands") {
+    collector c;
+    c.script({reply::delayed(1500ms)});
+    auto cli = client_of(c);
+    cli.set_read_timeout(0, 100 * 1000);  // 100 ms, far below the scripted delay
+
+    auto res = post(cli, batch_of({"d-1", "d-2"}));
+    CHECK_FALSE(res);
+    CHECK(res.error() == httplib::Error::Read);
+
+    REQUIRE(c.wait_for_requests(1, patience));
+    auto r = c.requests().at(0);
+    CHECK(r.status == 200);
+    CHECK(r.client_gone);
+    CHECK(c.unique_count() == 2);  // as at Segment: processed although nobody heard the answer
+
+    // The client's retry is what creates duplicates.
+    auto again = post(cli, batch_of({"d-1", "d-2"}));
+    REQUIRE(again);
+    CHECK(again->status == 200);
+    CHECK(c.unique_count() == 2);
+    CHECK(c.duplicate_count() == 2);
+}
+
+TEST_CASE("reset: the connection is closed without an answer") {
+    collector c;
+    c.script({reply::reset()});
+    auto cli = client_of(c);
+    cli.set_keep_alive(true);
+
+    auto res = post(cli, batch_of({"r-1"}));
+    CHECK_FALSE(res);
+    CHECK(res.error() == httplib::Error::Read);
+
+    auto r = c.requests().at(0);  // recorded before the socket is closed
+    CHECK(r.reset);
+    CHECK(r.status == 0);
+    CHECK(r.message_ids == std::vector<std::string>{"r-1"});
+    CHECK_FALSE(c.accepted("r-1"));
+    CHECK(c.stats().resets == 1);
+
+    auto retry = post(cli, batch_of({"r-1"}));  // a fresh connection works
+    REQUIRE(retry);
+    CHECK(retry->status == 200);
+    CHECK(c.accepted("r-1"));
+    CHECK(c.connection_count() == 2);
+}
+
+TEST_CASE("duplicates are messageIds accepted more than once") {
+    collector c;
+    auto cli = client_of(c);
+    REQUIRE(post(cli, batch_of({"a", "b"})));
+    REQUIRE(post(cli, batch_of({"b", "c"})));
+    REQUIRE(post(cli, batch_of({"a", "b", "c"})));
+    CHECK(c.unique_count() == 3);
+    CHECK(c.duplicate_count() == 4);
+    CHECK(c.event_count() == 7);
+    CHECK(c.accepted_ids() == std::vector<std::string>{"a", "b", "c"});
+}
+
+TEST_CASE("connections are counted, keep-alive reuses one") {
+    collector c;
+    {
+        auto cli = client_of(c);
+        cli.set_keep_alive(true);
+        for (int i = 0; i < 3; ++i) REQUIRE(post(cli, batch_of({"k"})));
+    }
+    CHECK(c.connection_count() == 1);
+    for (int i = 0; i < 2; ++i) REQUIRE(post(c, batch_of({"k"})));  // a client each
+    CHECK(c.connection_count() == 3);
+    std::set<std::uint64_t> ids;
+    for (auto &r : c.requests()) ids.insert(r.connection);
+    CHECK(ids.size() == 3);
+}
+
+TEST_CASE("fail_ratio answers a seeded, reproducible fraction") {
+    collector c;
+    c.fail_ratio(0.3, 503, 7);
+    auto cli = client_of(c);
+    cli.set_keep_alive(true);
+    std::vector<int> got;
+    for (int i = 0; i < 60; ++i) {
+        auto res = post(cli, batch_of({"f"}));
+        REQUIRE(res);
+        got.push_back(res->status);
+    }
+    // The same draws, replayed: the collector uses mt19937 + uniform_real_distribution.
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    std::vector<int> expected;
+    for (int i = 0; i < 60; ++i) expected.push_back(u(rng) < 0.3 ? 503 : 200);
+    CHECK(got == expected);
+    auto failures = std::count(got.begin(), got.end(), 503);
+    CHECK(failures > 0);
+    CHECK(failures < 60);
+}
+
+TEST_CASE("poison: any batch holding the marked event gets 400") {
+    collector c;
+    c.poison_property("poison");
+    c.script({200, 200});  // poison wins over the script, and does not consume it
+
+    auto bad = post(c, batch({event("p-1"), event("p-2", {{"poison", true}}), event("p-3")}));
+    REQUIRE(bad);
+    CHECK(bad->status == 400);
+    CHECK(c.script_left() == 2);
+
+    auto good = post(c, batch({event("p-1"), event("p-3")}));
+    REQUIRE(good);
+    CHECK(good->status == 200);
+    auto alone = post(c, batch({event("p-2", {{"poison", true}})}));
+    REQUIRE(alone);
+    CHECK(alone->status == 400);
+    CHECK(c.accepted_ids() == std::vector<std::string>{"p-1", "p-3"});
+
+    c.poison_if([](const nlohmann::json &e) { return e.value("userId", "") == "u-0"; }, 422);
+    auto other = batch({{{"type", "identify"}, {"userId", "u-0"}, {"messageId", "p-4"}}});
+    auto res = post(c, other);
+    REQUIRE(res);
+    CHECK(res->status == 422);
+}
+
+TEST_CASE("stop() then start() on the same port") {
+    collector c;
+    const int port = c.port();
+    auto idle = client_of(c);  // an idle keep-alive connection must not hold stop() up
+    idle.set_keep_alive(true);
+    REQUIRE(post(idle, batch_of({"u-1"})));
+
+    c.stop();
+    CHECK_FALSE(c.running());
+    auto down = post(c, batch_of({"u-2"}));
+    CHECK_FALSE(down);
+    CHECK(down.error() == httplib::Error::Connection);
+
+    c.start();
+    CHECK(c.running());
+    CHECK(c.port() == port);
+    auto up = post(c, batch_of({"u-2"}));
+    REQUIRE(up);
+    CHECK(up->status == 200);
+    CHECK(c.unique_count() == 2);  // records survive a restart
+
+    c.stop();
+    c.stop();  // idempotent
+}
+
+TEST_CASE("stop() during a scripted delay resets that request") {
+    collector c;
+    c.script({reply::delayed(60s)});
+    std::thread client([&] {
+        auto res = post(c, batch_of({"x-1"}));
+        CHECK_FALSE(res);
+    });
+    REQUIRE(c.wait_for([&] { return c.stats().in_flight == 1; }, patience));
+    c.stop();  // must not wait out the minute
+    client.join();
+    auto r = c.requests().at(0);
+    CHECK(r.reset);
+    CHECK_FALSE(c.accepted("x-1"));
+}
+
+TEST_CASE("wait_for: true when the condition holds, false at the deadline") {
+    collector c;
+    CHECK_FALSE(c.wait_for_unique(1, 50ms));
+    std::thread client([&] {
+        for (int i = 0; i < 5; ++i)
+            post(c, batch_of({std::to_string(i).c_str()}));
+    });
+    CHECK(c.wait_for_unique(5, patience));
+    client.join();
+    std::atomic<bool> outside{false};
+    std::thread flip([&] { outside = true; });
+    CHECK(c.wait_for([&] { return outside.load(); }, patience));  // state outside the collector
+    flip.join();
+}
+
+TEST_CASE("concurrent clients are all recorded") {
+    collector c;
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 4; ++t)
+        clients.emplace_back([&c, t] {
+            auto cli = client_of(c);
+            cli.set_keep_alive(true);
+            for (int i = 0; i < 25; ++i) {
+                std::string id = std::to_string(t) + "-" + std::to_string(i);
+                auto res = post(cli, batch({event(id), event("shared")}));
+                CHECK(res);
+            }
+        });
+    for (auto &t : clients) t.join();
+    CHECK(c.request_count() == 100);
+    CHECK(c.unique_count() == 101);
+    CHECK(c.duplicate_count() == 99);
+    CHECK(c.connection_count() == 4);
+}
+
+TEST_CASE("record_bodies=false keeps counters and ids, drops bodies; observer sees all") {
+    collector_options o;
+    o.record_bodies = false;
+    collector c(o);
+    std::atomic<std::size_t> seen_bytes{0};
+    c.on_request([&](const seglog::testing::request &r) { seen_bytes += r.body.size(); });
+    const std::string body = batch_of({"n-1"});
+    REQUIRE(post(c, body));
+    auto r = c.requests().at(0);
+    CHECK(r.body.empty());
+    CHECK(r.message_ids == std::vector<std::string>{"n-1"});
+    CHECK(c.accepted("n-1"));
+    CHECK(seen_bytes == body.size());
+}

@@ -1,0 +1,163 @@
+#pragma once
+// A Segment-compatible HTTP collector on loopback, for integration tests, the fault run,
+// the benchmarks and `seglog collector`. A real server (cpp-httplib) on its own threads:
+// it records what arrives, counts unique/duplicate messageIds, and answers what the test
+// scripted (statuses, Retry-After, delays, connection resets, random failures, poison).
+//
+//   seglog::testing::collector c;                 // listening on 127.0.0.1:<free port>
+//   cfg.endpoint = c.url();
+//   c.script({500, seglog::testing::reply::reset(), 200});
+//   REQUIRE(c.wait_for_unique(10, std::chrono::seconds(10)));
+//   CHECK(c.duplicate_count() == 0);
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace seglog::testing {
+
+// One answer. Implicit from a status code so that `script({500, 429, 200})` reads plainly.
+struct reply {
+    int status = 200;
+    std::string body = "{}";
+    std::string retry_after;                // Retry-After header value; empty: no header
+    std::chrono::milliseconds delay{0};     // wait this long before answering (or resetting)
+    bool reset_connection = false;          // close with a TCP RST instead of answering
+
+    reply() = default;
+    reply(int status_code, std::string body_text = "{}")  // NOLINT: implicit on purpose
+        : status(status_code), body(std::move(body_text)) {}
+
+    static reply retry_later(int status, std::string retry_after_value) {
+        reply r(status);
+        r.retry_after = std::move(retry_after_value);
+        return r;
+    }
+    static reply delayed(std::chrono::milliseconds d, int status = 200) {
+        reply r(status);
+        r.delay = d;
+        return r;
+    }
+    // The request is read in full, then the connection is closed with SO_LINGER{1,0}:
+    // the client sees ECONNRESET and no response at all.
+    static reply reset(std::chrono::milliseconds d = std::chrono::milliseconds(0)) {
+        reply r(0);
+        r.delay = d;
+        r.reset_connection = true;
+        return r;
+    }
+};
+
+struct ci_less {
+    bool operator()(const std::string &a, const std::string &b) const;
+};
+using header_map = std::multimap<std::string, std::string, ci_less>;
+
+// One request as the collector saw it, recorded once its fate is decided (after any delay).
+struct request {
+    std::string method;
+    std::string path;
+    header_map headers;          // as sent, case-insensitive keys
+    std::string raw_body;        // bytes on the wire (still gzip-compressed if it was)
+    std::string body;            // decoded: gunzipped when Content-Encoding: gzip
+    bool json_valid = false;
+    nlohmann::json json;         // parsed body when json_valid
+    std::vector<std::string> message_ids;  // of the events in "batch" (or of a single event)
+    std::size_t events = 0;      // events in the body, with or without messageId
+    int status = 0;              // what was answered; 0 when the connection was reset
+    bool reset = false;          // answered with a connection reset
+    bool client_gone = false;    // the client had hung up when we answered (it timed out)
+    std::uint64_t connection = 0;  // id of the TCP connection it came on (1, 2, ...)
+    std::string remote;          // "ip:port" of the client
+
+    std::string header(const std::string &name) const;  // "" when absent
+    bool has_header(const std::string &name) const;
+};
+
+struct collector_options {
+    std::string host = "127.0.0.1";
+    int port = 0;                    // 0: any free port
+    bool accept_gzip = true;         // false: 415 to Content-Encoding: gzip, like some proxies
+    bool segment_limits = true;      // 400 over 500 KB/batch, 32 KB/event, 2500 events/batch
+    bool record_bodies = true;       // false: requests() without bodies (benchmarks)
+    bool keep_requests = true;       // false: requests() stays empty; counters, accepted ids
+                                     // and on_request() still work (long CLI runs)
+    std::size_t threads = 8;         // one per open connection (keep-alive)
+    std::chrono::seconds keep_alive{5};  // idle connections are closed after this
+};
+
+struct collector_stats {
+    std::size_t requests = 0;        // answered or reset
+    std::size_t in_flight = 0;       // received, not yet answered (in a scripted delay)
+    std::size_t connections = 0;     // TCP connections accepted
+    std::size_t events = 0;          // events received, whatever the answer
+    std::size_t unique = 0;          // distinct messageIds in 2xx-answered requests
+    std::size_t duplicates = 0;      // messageIds seen again in a 2xx-answered request
+    std::size_t resets = 0;          // connections reset on purpose
+    std::uint64_t bytes = 0;         // request body bytes on the wire
+};
+
+class collector {
+public:
+    explicit collector(collector_options options = {});  // starts listening
+    ~collector();                                          // stops
+    collector(const collector &) = delete;
+    collector &operator=(const collector &) = delete;
+
+    int port() const;
+    std::string url() const;  // "http://127.0.0.1:PORT", no trailing slash
+
+    // Down/up. stop() closes the listener and every open connection (a request in a
+    // scripted delay is reset); start() listens again on the same port (SO_REUSEADDR).
+    void stop();
+    void start();
+    bool running() const;
+
+    // --- what to answer; precedence: poison, then script, then fail_ratio, then default ---
+    void script(std::vector<reply> replies);   // appended; one consumed per request
+    std::size_t script_left() const;
+    void set_default(reply r);                 // when nothing else applies; 200 "{}" at first
+    // A fraction `ratio` of requests gets `failure`, drawn from a generator seeded with `seed`.
+    void fail_ratio(double ratio, reply failure = 500, std::uint32_t seed = 42);
+    // Any request whose batch holds an event matching `pred` gets `r` (400: Segment's answer
+    // to a bad batch), so a test can poison one event and watch the client isolate it.
+    void poison_if(std::function<bool(const nlohmann::json &event)> pred, reply r = 400);
+    void poison_property(const std::string &name, reply r = 400);  // properties.<name> exists
+    void clear_faults();                       // script, ratio, poison, default -> 200 "{}"
+
+    // --- what arrived (thread-safe copies) ---
+    std::vector<request> requests() const;     // empty bodies unless record_bodies
+    collector_stats stats() const;
+    std::size_t request_count() const;
+    std::size_t connection_count() const;
+    std::size_t unique_count() const;
+    std::size_t duplicate_count() const;
+    std::size_t event_count() const;
+    bool accepted(const std::string &message_id) const;
+    std::vector<std::string> accepted_ids() const;        // in order of first acceptance
+    std::vector<nlohmann::json> accepted_events() const;  // first occurrence of each id
+    void clear_records();                      // forget requests and counters, not faults
+
+    // Called on a server thread after each request is recorded (the CLI prints from it).
+    void on_request(std::function<void(const request &)> fn);
+
+    // Waits until cond() is true. Re-evaluated on every recorded request, and every 20 ms
+    // for conditions on state outside the collector (e.g. a client's counters, which change
+    // after our answer reaches it). cond() may call the collector's accessors.
+    bool wait_for(const std::function<bool()> &cond, std::chrono::milliseconds timeout);
+    bool wait_for_requests(std::size_t n, std::chrono::milliseconds timeout);
+    bool wait_for_unique(std::size_t n, std::chrono::milliseconds timeout);
+
+    struct impl;  // public only so the server glue in collector.cpp can name it
+
+private:
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace seglog::testing

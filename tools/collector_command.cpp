@@ -1,0 +1,222 @@
+// `seglog collector`: the loopback collector of the test suite, as a command. Prints one
+// line per request and a summary on SIGINT/SIGTERM.
+#include "collector.h"  // tests/support/collector.h: one implementation for tests and tool
+#include "commands.h"
+
+#include <signal.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace seglog::tools {
+
+namespace {
+
+const char *const help_text =
+    "usage: seglog collector [options]\n"
+    "\n"
+    "Listens for Segment HTTP Tracking API calls (POST /v1/batch, ...) and prints one line\n"
+    "per request; prints a summary on Ctrl-C (SIGINT) or SIGTERM.\n"
+    "\n"
+    "  --port N          port to listen on (default 0: any free port, printed at start)\n"
+    "  --host ADDR       address to bind (default 127.0.0.1)\n"
+    "  --status S        status of failed answers (default 500); without --fail-ratio,\n"
+    "                    every request is answered S\n"
+    "  --fail-ratio R    answer a fraction R (0..1) of requests with --status\n"
+    "  --seed N          seed of the --fail-ratio draws (default 42)\n"
+    "  --retry-after V   add 'Retry-After: V' to failed answers\n"
+    "  --delay-ms D      wait D ms before every answer\n"
+    "  --gzip-ok         accept Content-Encoding: gzip (default: refuse with 415, as some\n"
+    "                    Segment-compatible collectors do)\n"
+    "  --no-limits       do not enforce Segment's limits (500 KB/batch, 32 KB/event,\n"
+    "                    2500 events/batch; over them the answer is 400)\n"
+    "  --out FILE        append every accepted event (2xx) to FILE, one JSON per line\n"
+    "  --quiet           no per-request lines, only the summary\n";
+
+bool parse_number(const char *text, double &out) {
+    if (!text || !*text) return false;
+    char *end = nullptr;
+    errno = 0;
+    out = std::strtod(text, &end);
+    return errno == 0 && end && *end == '\0';
+}
+
+std::string now_text() {
+    using namespace std::chrono;
+    auto now = system_clock::now();
+    std::time_t t = system_clock::to_time_t(now);
+    std::tm tm{};
+    localtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+    auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+    char out[48];
+    std::snprintf(out, sizeof out, "%s.%03d", buf, static_cast<int>(ms));
+    return out;
+}
+
+}  // namespace
+
+int collector_main(int argc, char **argv) {
+    testing::collector_options opt;
+    opt.accept_gzip = false;
+    opt.record_bodies = false;
+    opt.keep_requests = false;  // a long run must not grow with every request
+    opt.threads = 16;
+    double fail_ratio = 0;
+    int status = 0;  // 0: not given
+    double seed = 42;
+    std::string retry_after, out_path;
+    double delay_ms = 0;
+    bool quiet = false;
+
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto value = [&](double &out) {
+            if (i + 1 >= argc || !parse_number(argv[i + 1], out)) {
+                std::fprintf(stderr, "seglog collector: %s needs a number\n", a.c_str());
+                std::exit(2);
+            }
+            ++i;
+        };
+        auto text = [&](std::string &out) {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "seglog collector: %s needs a value\n", a.c_str());
+                std::exit(2);
+            }
+            out = argv[++i];
+        };
+        double n = 0;
+        if (a == "--help" || a == "-h") {
+            std::fputs(help_text, stdout);
+            return 0;
+        } else if (a == "--port") {
+            value(n);
+            opt.port = static_cast<int>(n);
+        } else if (a == "--host") {
+            text(opt.host);
+        } else if (a == "--status") {
+            value(n);
+            status = static_cast<int>(n);
+        } else if (a == "--fail-ratio") {
+            value(fail_ratio);
+        } else if (a == "--seed") {
+            value(seed);
+        } else if (a == "--retry-after") {
+            text(retry_after);
+        } else if (a == "--delay-ms") {
+            value(delay_ms);
+        } else if (a == "--gzip-ok") {
+            opt.accept_gzip = true;
+        } else if (a == "--no-limits") {
+            opt.segment_limits = false;
+        } else if (a == "--out") {
+            text(out_path);
+        } else if (a == "--quiet") {
+            quiet = true;
+        } else {
+            std::fprintf(stderr, "seglog collector: unknown option '%s'\n\n%s", a.c_str(),
+                         help_text);
+            return 2;
+        }
+    }
+    if (opt.port < 0 || opt.port > 65535 || fail_ratio < 0 || fail_ratio > 1 || delay_ms < 0 ||
+        (status != 0 && (status < 100 || status > 599))) {
+        std::fprintf(stderr, "seglog collector: option out of range (see --help)\n");
+        return 2;
+    }
+
+    std::ofstream out;
+    if (!out_path.empty()) {
+        out.open(out_path, std::ios::app);
+        if (!out) {
+            std::fprintf(stderr, "seglog collector: cannot open %s\n", out_path.c_str());
+            return 1;
+        }
+    }
+
+    // Block the signals before any thread starts, so that every server thread inherits the
+    // mask and sigwait() below is the only place they are delivered.
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+    std::unique_ptr<testing::collector> c;
+    try {
+        c = std::make_unique<testing::collector>(opt);
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "seglog collector: %s\n", e.what());
+        return 1;
+    }
+
+    const auto delay = std::chrono::milliseconds(static_cast<long long>(delay_ms));
+    testing::reply failure(status ? status : 500);
+    failure.retry_after = retry_after;
+    failure.delay = delay;
+    if (fail_ratio > 0) {
+        c->fail_ratio(fail_ratio, failure, static_cast<std::uint32_t>(seed));
+        c->set_default(testing::reply::delayed(delay));
+    } else {
+        c->set_default(status ? failure : testing::reply::delayed(delay));
+    }
+
+    std::mutex out_mutex;  // server threads answer concurrently
+    std::size_t ok = 0, client_errors = 0, server_errors = 0, resets = 0;
+    c->on_request([&](const testing::request &r) {
+        std::lock_guard<std::mutex> lk(out_mutex);
+        const bool accepted = !r.reset && r.status >= 200 && r.status < 300;
+        if (r.reset) ++resets;
+        else if (accepted) ++ok;
+        else if (r.status >= 500) ++server_errors;
+        else ++client_errors;
+        if (accepted && out.is_open() && r.json_valid) {
+            auto batch = r.json.find("batch");
+            if (batch != r.json.end() && batch->is_array()) {
+                for (auto &e : *batch) out << e.dump() << '\n';
+            } else {
+                out << r.json.dump() << '\n';
+            }
+            out.flush();
+        }
+        if (quiet) return;
+        std::string answer = r.reset ? "reset" : std::to_string(r.status);
+        std::string size = std::to_string(r.raw_body.size()) + " bytes";
+        if (r.header("Content-Encoding").size())
+            size += " " + r.header("Content-Encoding") + ", " + std::to_string(r.body.size()) +
+                    " decoded";
+        std::printf("%s %s %s %s events=%zu %s%s\n", now_text().c_str(), r.method.c_str(),
+                    r.path.c_str(), answer.c_str(), r.events, size.c_str(),
+                    r.client_gone ? " (client gone)" : "");
+        std::fflush(stdout);
+    });
+
+    std::printf("seglog collector listening on %s (POST %s/v1/batch); Ctrl-C for a summary\n",
+                c->url().c_str(), c->url().c_str());
+    std::fflush(stdout);
+
+    int sig = 0;
+    sigwait(&sigs, &sig);
+    c->stop();
+
+    auto s = c->stats();
+    c.reset();  // stopped: no more callbacks into the locals above
+    std::printf("\nsummary: requests=%zu (2xx=%zu 4xx=%zu 5xx=%zu reset=%zu) events=%zu "
+                "unique=%zu duplicates=%zu connections=%zu bytes=%llu\n",
+                s.requests, ok, client_errors, server_errors, resets, s.events, s.unique,
+                s.duplicates, s.connections, static_cast<unsigned long long>(s.bytes));
+    std::fflush(stdout);
+    return 0;
+}
+
+}  // namespace seglog::tools

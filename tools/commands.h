@@ -1,0 +1,15 @@
+#pragma once
+// Subcommands of the `seglog` command line. Each takes the arguments after its name
+// (argv[0] is the subcommand name) and returns the process exit status.
+
+namespace seglog::tools {
+
+struct command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv);
+};
+
+int collector_main(int argc, char **argv);
+
+}  // namespace seglog::tools
