@@ -207,7 +207,7 @@ TEST_CASE("scripted statuses, Retry-After and the default answer") {
 
 TEST_CASE("a delay longer than the client's timeout: the client gives up, the batch lands") {
     collector c;
-    c.script({reply::delayed(1500ms)});
+    c.script({reply::delayed(5s)});  // ends early: the collector notices the hang-up
     auto cli = client_of(c);
     cli.set_read_timeout(0, 100 * 1000);  // 100 ms, far below the scripted delay
 
@@ -262,6 +262,11 @@ TEST_CASE("duplicates are messageIds accepted more than once") {
     CHECK(c.unique_count() == 3);
     CHECK(c.duplicate_count() == 4);
     CHECK(c.event_count() == 7);
+    auto reqs = c.requests();
+    REQUIRE(reqs.size() == 3);
+    CHECK(reqs[0].duplicates == 0);
+    CHECK(reqs[1].duplicates == 1);
+    CHECK(reqs[2].duplicates == 3);
     CHECK(c.accepted_ids() == std::vector<std::string>{"a", "b", "c"});
 }
 

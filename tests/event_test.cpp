@@ -123,16 +123,6 @@ struct demux_logger {
 
 std::uint64_t count_of(const seglog::call_site_counters &c, reason r) { return c.by_reason[static_cast<int>(r)]; }
 
-std::string nested_arrays(int levels) {
-    json j = 1;
-    for (int i = 0; i < levels; ++i) {
-        json a = json::array();
-        a.push_back(std::move(j));
-        j = std::move(a);
-    }
-    return j.dump();
-}
-
 json nested_arrays_json(int levels) {
     json j = 1;
     for (int i = 0; i < levels; ++i) {

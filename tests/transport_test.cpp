@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -286,6 +287,27 @@ TEST_CASE("POST carries the exact headers and the body intact") {
     CHECK(b.body == R"({"batch":[]})");
     CHECK(b.header("X-Retry-Count") == "3");
     CHECK(b.header("Authorization") == "Basic dGVzdC1rZXktMTIzOg==");
+}
+
+TEST_CASE("the Authorization header encodes any key, and a key cannot inject headers") {
+    test_server server;
+    struct {
+        std::string key, expected;
+    } cases[] = {{"k\r\nX-Evil: 1", "Basic aw0KWC1FdmlsOiAxOg=="}, // base64("k\r\nX-Evil: 1:")
+                 {"ünï", "Basic w7xuw686"},                       // UTF-8 bytes as they are
+                 {"", "Basic Og=="}};                             // base64(":")
+    std::uint64_t id = 0;
+    for (const auto &c : cases) {
+        CAPTURE(c.key);
+        auto opts = options_for(server.url());
+        opts.write_key = c.key;
+        http_transport t(opts);
+        CHECK(send_one(t, {++id, "{}", 0}).status == 200);
+        auto reqs = server.requests();
+        REQUIRE(reqs.size() == id);
+        CHECK(reqs.back().header("Authorization") == c.expected);
+        CHECK_FALSE(reqs.back().has("X-Evil"));
+    }
 }
 
 TEST_CASE("gzip: the server inflates exactly the body that was sent") {
@@ -576,6 +598,36 @@ TEST_CASE("transports can be created and destroyed repeatedly, with requests sti
     server.open_gate();
     http_transport t(options_for(server.url()));
     CHECK(send_one(t, {2, "{}", 0}).status == 200);
+}
+
+TEST_CASE("after fork() the child works with a new transport and leaves the parent's alone") {
+    test_server server;
+    http_transport parent(options_for(server.url()));
+    REQUIRE(send_one(parent, {1, "{}", 0}).status == 200); // a kept-alive connection now exists
+
+    const pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        // The child must not destroy (or use) the inherited transport: its connections are
+        // the parent's sockets. It builds its own; _exit skips every destructor.
+        int ok = 0;
+        {
+            http_transport child(options_for(server.url()));
+            child.send({2, "{}", 0});
+            auto got = drive(child, 1);
+            ok = got.size() == 1 && got[0].status == 200 && child.connections_opened() == 1;
+        }
+        ::_exit(ok ? 0 : 1);
+    }
+    int status = -1;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+
+    // The parent's connection was not disturbed by the child.
+    CHECK(send_one(parent, {3, "{}", 0}).status == 200);
+    CHECK(parent.connections_opened() == 1);
+    CHECK(server.requests().size() == 3);
 }
 
 } // TEST_SUITE

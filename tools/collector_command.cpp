@@ -192,11 +192,13 @@ int collector_main(int argc, char **argv) {
         if (quiet) return;
         std::string answer = r.reset ? "reset" : std::to_string(r.status);
         std::string size = std::to_string(r.raw_body.size()) + " bytes";
-        if (r.header("Content-Encoding").size())
-            size += " " + r.header("Content-Encoding") + ", " + std::to_string(r.body.size()) +
-                    " decoded";
-        std::printf("%s %s %s %s events=%zu %s%s\n", now_text().c_str(), r.method.c_str(),
-                    r.path.c_str(), answer.c_str(), r.events, size.c_str(),
+        const std::string encoding = r.header("Content-Encoding");
+        if (!encoding.empty())
+            size += " " + encoding +
+                    (r.body.empty() ? "" : " (" + std::to_string(r.body.size()) + " decoded)");
+        std::string dups = r.duplicates ? " duplicates=" + std::to_string(r.duplicates) : "";
+        std::printf("%s %s %s %s events=%zu%s %s%s\n", now_text().c_str(), r.method.c_str(),
+                    r.path.c_str(), answer.c_str(), r.events, dups.c_str(), size.c_str(),
                     r.client_gone ? " (client gone)" : "");
         std::fflush(stdout);
     });

@@ -86,4 +86,6 @@ config config::from_env(config base) {
     return from_env(detail::cfg::process_env_reader(), std::move(base));
 }
 
+config config::from_env() { return from_env(config{}); }
+
 } // namespace seglog

@@ -316,4 +316,8 @@ config config::from_file(const std::string &path, const std::string &environment
     return from_file(path, environment, std::move(base), detail::cfg::process_env_reader());
 }
 
+config config::from_file(const std::string &path, const std::string &environment) {
+    return from_file(path, environment, config{});
+}
+
 } // namespace seglog

@@ -277,7 +277,7 @@ std::size_t http_transport::in_flight() const { return impl_->running.size() + i
 
 void http_transport::send(http_request req) {
     // Over the limit the request waits here and starts when a slot frees; nothing blocks.
-    if (true) impl_->start(std::move(req));
+    if (impl_->running.size() < impl_->opts.max_in_flight) impl_->start(std::move(req));
     else impl_->pending.push_back(std::move(req));
 }
 

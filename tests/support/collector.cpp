@@ -197,10 +197,10 @@ struct collector::impl {
     std::thread thread;
     std::atomic<bool> thread_done{false};
     std::atomic<bool> stopping{false};
+    std::atomic<bool> up{false};
 
-    // open connections, so stop() can shut them down; also wakes scripted delays
+    // open connections, so stop() can shut them down (which also ends scripted delays)
     std::mutex conn_mutex;
-    std::condition_variable stop_cv;
     std::set<int> open_fds;
     std::uint64_t next_connection = 0;
 
@@ -248,16 +248,30 @@ struct collector::impl {
         open_fds.erase(fd);
     }
 
-    // Sleeps `d` unless stop() comes first; false when interrupted.
-    bool delay(std::chrono::milliseconds d) {
-        std::unique_lock<std::mutex> lk(conn_mutex);
-        return !stop_cv.wait_for(lk, d, [&] { return stopping.load(); });
+    enum class waited { elapsed, client_gone, stopped };
+    // A scripted delay. It ends early when the client hangs up (it timed out: nobody is
+    // left to answer, and tests need not sit out long delays) or when stop() shuts the
+    // socket down.
+    waited delay(int fd, std::chrono::milliseconds d) {
+        using clock = std::chrono::steady_clock;
+        const auto deadline = clock::now() + d;
+        for (;;) {
+            if (stopping) return waited::stopped;
+            auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
+            if (left.count() <= 0) return waited::elapsed;
+            // POLLRDHUP: the peer's FIN; POLLHUP: our own shutdown() from stop().
+            pollfd p{fd, POLLRDHUP, 0};
+            int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1 << 30)));
+            if (r < 0 && errno != EINTR) return waited::client_gone;
+            if (r > 0) return stopping ? waited::stopped : waited::client_gone;
+        }
     }
 
     reply choose(const std::vector<const nlohmann::json *> &events);
     void handle(const httplib::Request &req, httplib::Response &res);
     void start();
     void stop();
+    void stop_locked();
 };
 
 namespace {
@@ -410,7 +424,13 @@ void collector::impl::handle(const httplib::Request &req, httplib::Response &res
     }
     if (!protocol_error) answer = choose(events);
     bool reset = answer.reset_connection;
-    if (answer.delay.count() > 0 && !delay(answer.delay)) reset = true;  // stop() meanwhile
+    if (answer.delay.count() > 0 && conn) {
+        switch (delay(conn->fd, answer.delay)) {
+        case waited::stopped: reset = true; break;  // the server went down meanwhile
+        case waited::client_gone: rec.client_gone = true; break;
+        case waited::elapsed: break;
+        }
+    }
 
     if (reset) {
         if (conn) conn->reset = true;
@@ -422,7 +442,7 @@ void collector::impl::handle(const httplib::Request &req, httplib::Response &res
         res.status = answer.status;
         res.set_content(answer.body, "application/json");
         if (!answer.retry_after.empty()) res.set_header("Retry-After", answer.retry_after);
-        if (conn) {
+        if (conn && !rec.client_gone) {
             char c;
             ssize_t n = ::recv(conn->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
             rec.client_gone = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
@@ -444,6 +464,7 @@ void collector::impl::handle(const httplib::Request &req, httplib::Response &res
                     if (opt.record_bodies) accepted_events.push_back(*e);
                 } else {
                     ++st.duplicates;
+                    ++rec.duplicates;
                 }
             }
         }
@@ -500,21 +521,28 @@ void collector::impl::start() {
     // microseconds) to make an immediate stop() reliable.
     while (!raw->is_running() && !thread_done) std::this_thread::yield();
     srv = std::move(s);
+    up = true;
 }
 
 void collector::impl::stop() {
-    std::lock_guard<std::mutex> lk(lifecycle_mutex);
+    {
+        std::lock_guard<std::mutex> lk(lifecycle_mutex);
+        stop_locked();
+    }
+    signal();  // unlocked: a waiter's cond() may call running()
+}
+
+void collector::impl::stop_locked() {
     if (!srv) return;
+    up = false;
     {
         std::lock_guard<std::mutex> lk2(conn_mutex);
         stopping = true;
         for (int fd : open_fds) ::shutdown(fd, SHUT_RDWR);  // wakes idle and delayed connections
     }
-    stop_cv.notify_all();
     srv->stop();
     if (thread.joinable()) thread.join();  // joins the pool, hence every connection
     srv.reset();
-    signal();
 }
 
 collector::collector(collector_options options) : impl_(std::make_unique<impl>(std::move(options))) {
@@ -531,10 +559,7 @@ std::string collector::url() const {
 }
 void collector::stop() { impl_->stop(); }
 void collector::start() { impl_->start(); }
-bool collector::running() const {
-    std::lock_guard<std::mutex> lk(impl_->lifecycle_mutex);
-    return impl_->srv != nullptr;
-}
+bool collector::running() const { return impl_->up; }
 
 void collector::script(std::vector<reply> replies) {
     std::lock_guard<std::mutex> lk(impl_->mutex);

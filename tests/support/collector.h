@@ -27,7 +27,10 @@ struct reply {
     int status = 200;
     std::string body = "{}";
     std::string retry_after;                // Retry-After header value; empty: no header
-    std::chrono::milliseconds delay{0};     // wait this long before answering (or resetting)
+    // Wait this long before answering (or resetting). The wait ends early if the client
+    // hangs up (its timeout fired): the request is then recorded with client_gone, and a
+    // 2xx still counts as accepted, as Segment would have processed it.
+    std::chrono::milliseconds delay{0};
     bool reset_connection = false;          // close with a TCP RST instead of answering
 
     reply() = default;
@@ -70,9 +73,10 @@ struct request {
     nlohmann::json json;         // parsed body when json_valid
     std::vector<std::string> message_ids;  // of the events in "batch" (or of a single event)
     std::size_t events = 0;      // events in the body, with or without messageId
+    std::size_t duplicates = 0;  // of its messageIds, already accepted before (2xx only)
     int status = 0;              // what was answered; 0 when the connection was reset
     bool reset = false;          // answered with a connection reset
-    bool client_gone = false;    // the client had hung up when we answered (it timed out)
+    bool client_gone = false;    // the client had hung up before the answer (it timed out)
     std::uint64_t connection = 0;  // id of the TCP connection it came on (1, 2, ...)
     std::string remote;          // "ip:port" of the client
 

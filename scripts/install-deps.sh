@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs what seglog needs to build, test and benchmark on Debian 12, when it is missing.
+set -euo pipefail
+packages=(meson ninja-build pkg-config g++ cmake libspdlog-dev libfmt-dev libcurl4-openssl-dev
+          nlohmann-json3-dev doctest-dev libcpp-httplib-dev zlib1g-dev libssl-dev)
+[ "${SEGLOG_WITH_FUZZ:-0}" = 1 ] && packages+=(clang libfuzzer-14-dev libclang-rt-14-dev)
+[ "${SEGLOG_WITH_LINT:-0}" = 1 ] && packages+=(clang-tidy cppcheck)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y "${missing[@]}"
+fi
