@@ -159,6 +159,24 @@ TEST_CASE("invalid JSON and oversized batches get Segment's 400, not a scripted 
     CHECK(res->status == 400);
     CHECK_FALSE(c.accepted("big-1"));
     CHECK(c.event_count() == 1);  // received, not accepted
+
+    res = post(c, batch({event("ok-1"), event("big-2", {{"blob", std::string(33 * 1024, 'y')}})}));
+    REQUIRE(res);
+    CHECK(res->status == 400);  // one event over 32 KB
+    CHECK(c.unique_count() == 0);
+    CHECK(c.script_left() == 1);
+}
+
+TEST_CASE("a single-event call is counted as one event") {
+    collector c;
+    auto cli = client_of(c);
+    auto res = cli.Post("/v1/track", event("t-1").dump(), "application/json");
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    auto r = c.requests().at(0);
+    CHECK(r.path == "/v1/track");
+    CHECK(r.events == 1);
+    CHECK(c.accepted("t-1"));
 }
 
 TEST_CASE("scripted statuses, Retry-After and the default answer") {
@@ -420,4 +438,30 @@ TEST_CASE("record_bodies=false keeps counters and ids, drops bodies; observer se
     CHECK(r.message_ids == std::vector<std::string>{"n-1"});
     CHECK(c.accepted("n-1"));
     CHECK(seen_bytes == body.size());
+}
+
+TEST_CASE("count_ids_only finds the same messageIds as the full parse, and no others") {
+    collector_options o;
+    o.count_ids_only = true;
+    o.record_bodies = false;
+    collector c(o);
+    // Decoys: a nested "messageId" key, strings that look like keys, escapes and backslashes
+    // just before a closing quote, whitespace as another client might send it.
+    std::vector<nlohmann::json> events;
+    events.push_back(event("id-1", {{"messageId", "not-me"}, {"note", "\"messageId\":\"fake\""}}));
+    events.push_back(event("id-2", {{"path", "C:\\dir\\"}, {"list", {1, "two", nlohmann::json::object()}}}));
+    events.push_back(event("id-\"3\"", {{"batch", {{"messageId", "deeper"}}}}));
+    const std::string compact = batch(events);
+    REQUIRE(post(c, compact));
+    auto r = c.requests().at(0);
+    CHECK(r.message_ids == std::vector<std::string>{"id-1", "id-2", "id-\"3\""});
+    CHECK(r.events == 3);
+    CHECK(r.status == 200);
+    const std::string spaced = nlohmann::json{{"sentAt", "x"}, {"batch", {event("id-4"), event("id-5")}}}.dump(2);
+    REQUIRE(post(c, spaced));
+    CHECK(c.accepted_ids() == std::vector<std::string>{"id-1", "id-2", "id-\"3\"", "id-4", "id-5"});
+    auto bad = post(c, "{\"batch\":[{\"messageId\":\"id-6\"}");  // unbalanced
+    REQUIRE(bad);
+    CHECK(bad->status == 400);
+    CHECK_FALSE(c.accepted("id-6"));
 }

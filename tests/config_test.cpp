@@ -195,7 +195,7 @@ TEST_CASE("describe: one line, write key masked") {
     d.tracking = false;
     CHECK(d.describe() == "seglog: environment=test tracking=off destinations=[]");
     d.tracking = true;
-    d.destinations = {destination::off(), };
+    d.destinations = {destination::off()};
     CHECK(d.describe() == "seglog: environment=test tracking=on destinations=[]");
     d.destinations = {destination::console()};
     CHECK(d.describe() == "seglog: environment=test tracking=on destinations=[console]");
@@ -514,13 +514,13 @@ TEST_CASE("file errors: missing, unreadable, malformed") {
     std::string bad = dir.write("bad.json", "{\n  \"profiles\": {\n    \"dev\": {\"flush_at\": 5,}\n  }\n}\n");
     CHECK(error_of([&] { config::from_file(bad, "", {}, reader({})); }) ==
           "seglog config: " + bad +
-              ": invalid JSON: line 3, column 30: syntax error while parsing object key - unexpected '}'; "
+              ": invalid JSON: line 3, column 27: syntax error while parsing object key - unexpected '}'; "
               "expected string literal");
     std::string empty = dir.write("empty.json", "");
     CHECK(error_of([&] { config::from_file(empty, "", {}, reader({})); }) ==
           "seglog config: " + empty +
-              ": invalid JSON: line 1, column 1: attempting to parse an empty input; check that your input string or "
-              "stream contains the expected JSON");
+              ": invalid JSON: line 1, column 1: syntax error while parsing value - unexpected end of input; expected "
+              "'[', '{', or a literal");
     std::string arr = dir.write("arr.json", "[1, 2]");
     CHECK(error_of([&] { config::from_file(arr, "", {}, reader({})); }) ==
           "seglog config: " + arr + ": expected a JSON object at the top level, got array [1,2]");
@@ -583,7 +583,8 @@ TEST_CASE("file errors: keys and types, naming file, profile, key and value") {
     CHECK(err(R"("flush_intervall_ms": 5)") == at + ": unknown key \"flush_intervall_ms\" (did you mean \"flush_interval_ms\"?)");
     CHECK(err(R"("flush_interval": 5)") == at + ": unknown key \"flush_interval\" (did you mean \"flush_interval_ms\"?)");
     CHECK(err(R"("destinations": "segment")") == at + ": unknown key \"destinations\" (did you mean \"destination\"?)");
-    CHECK(err(R"("redact": ["traits.email"])") == at + ": unknown key \"redact\"");
+    CHECK(err(R"("redact": ["traits.email"])") ==
+          at + ", key \"redact\"[0]: expected an object with \"path\" and \"action\", got string \"traits.email\"");
 
     CHECK(err(R"("flush_at": "500")") == at + ", key \"flush_at\": expected an integer, got string \"500\"");
     CHECK(err(R"("flush_at": 1.5)") == at + ", key \"flush_at\": expected an integer, got number 1.5");
@@ -939,7 +940,8 @@ TEST_CASE("examples/seglog.json loads for each of its profiles") {
 #ifdef SEGLOG_TEST_BUILD_DIR
     if (here.is_relative()) here = fs::path(SEGLOG_TEST_BUILD_DIR).parent_path() / here;
 #endif
-    std::string example = (here.parent_path().parent_path() / "examples" / "seglog.json").lexically_normal().string();
+    std::string example =
+        fs::absolute(here.parent_path().parent_path() / "examples" / "seglog.json").lexically_normal().string();
     REQUIRE_MESSAGE(fs::exists(example), example);
     temp_dir dir;
     auto load = [&](const std::string &env, env_map vars = {}) {

@@ -21,7 +21,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -53,6 +55,17 @@ outcome serialize(const event_fields &f, std::size_t max_bytes = 32 * 1024) {
 outcome track(const seglog::identity &who, std::string_view name, const seglog::properties &p = {},
               const seglog::call_options &opts = {}) {
     return serialize({event_type::track, &who, name, {}, {}, {}, &p, &opts});
+}
+
+// One call of any type. `arg` is the event or page/screen name, or the groupId. Properties
+// are borrowed (seglog::properties must not outlive the full expression that built it), so
+// braced lists are passed straight through, as at a real call site.
+outcome call(event_type type, const seglog::identity &who, std::string_view arg, const seglog::properties &p = {},
+             const seglog::call_options &opts = {}) {
+    event_fields f{type, &who, {}, {}, {}, {}, &p, &opts};
+    if (type == event_type::group) f.group_id = arg;
+    else f.name = arg;
+    return serialize(f);
 }
 
 bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
@@ -177,10 +190,8 @@ TEST_CASE("track with an anonymousId only, and with both ids") {
 
 TEST_CASE("identify serialises traits") {
     const auto who = seglog::user("u-42");
-    const seglog::properties traits{{"plan", "pro"}, {"seats", 5}};
-    const seglog::call_options opts;
     const auto before = clock_type::now();
-    auto o = serialize({event_type::identify, &who, {}, {}, {}, {}, &traits, &opts});
+    auto o = call(event_type::identify, who, {}, {{"plan", "pro"}, {"seats", 5}});
     const auto after = clock_type::now();
     REQUIRE_FALSE(o.err);
     json j = check_common(o.record, "identify", before, after);
@@ -193,12 +204,11 @@ TEST_CASE("identify serialises traits") {
 
 TEST_CASE("page and screen serialise name and properties; name is optional") {
     const auto who = seglog::anonymous("a-1");
-    const seglog::properties props{{"path", "/"}};
     const seglog::call_options opts;
     for (auto type : {event_type::page, event_type::screen}) {
         CAPTURE(seglog::to_string(type));
         const auto before = clock_type::now();
-        auto o = serialize({type, &who, "Home", {}, {}, {}, &props, &opts});
+        auto o = call(type, who, "Home", {{"path", "/"}});
         const auto after = clock_type::now();
         REQUIRE_FALSE(o.err);
         json j = check_common(o.record, seglog::to_string(type), before, after);
@@ -219,9 +229,8 @@ TEST_CASE("page and screen serialise name and properties; name is optional") {
 
 TEST_CASE("group serialises groupId and traits") {
     const auto who = seglog::user("u-42");
-    const seglog::properties traits{{"name", "Acme"}};
     const auto before = clock_type::now();
-    auto o = serialize({event_type::group, &who, {}, "org-7", {}, {}, &traits, nullptr});
+    auto o = call(event_type::group, who, "org-7", {{"name", "Acme"}});
     const auto after = clock_type::now();
     REQUIRE_FALSE(o.err);
     json j = check_common(o.record, "group", before, after);
@@ -393,7 +402,7 @@ TEST_CASE("integrations default to {} and take the given object as is") {
     const auto who = seglog::user("u");
     auto o = track(who, "E");
     REQUIRE_FALSE(o.err);
-    CHECK(o.record.find(",\"integrations\":{}}") == o.record.size() - 18);
+    CHECK(o.record.find(",\"integrations\":{}}") == o.record.size() - 19);
 
     const json integrations = {{"All", false}, {"Mixpanel", true}, {"Amplitude", {{"session_id", 7}}}};
     o = track(who, "E", {}, seglog::call_options{}.with_integrations(integrations));
@@ -476,6 +485,87 @@ TEST_CASE("JSON string escaping: quotes, backslash, control characters, NUL; UTF
     std::string out;
     CHECK(seglog::detail::append_json_string(out, std::string_view("\0", 1)));
     CHECK(out == "\"\\u0000\"");
+}
+
+TEST_CASE("string escaping is exact for every ASCII byte at every position, and invalid UTF-8 is caught anywhere") {
+    // Reference escaping, byte by byte.
+    auto reference = [](std::string_view s) {
+        static const char hex[] = "0123456789abcdef";
+        std::string r = "\"";
+        for (unsigned char c : s) {
+            switch (c) {
+            case '"': r += "\\\""; break;
+            case '\\': r += "\\\\"; break;
+            case '\n': r += "\\n"; break;
+            case '\r': r += "\\r"; break;
+            case '\t': r += "\\t"; break;
+            case '\b': r += "\\b"; break;
+            case '\f': r += "\\f"; break;
+            default:
+                if (c < 0x20) {
+                    r += "\\u00";
+                    r += hex[c >> 4];
+                    r += hex[c & 0xF];
+                } else {
+                    r += static_cast<char>(c);
+                }
+            }
+        }
+        return r + "\"";
+    };
+    int mismatches = 0, missed_invalid = 0;
+    for (std::size_t len : {1u, 7u, 8u, 9u, 16u, 23u, 24u, 40u}) {
+        for (std::size_t pos = 0; pos < len; ++pos) {
+            for (int b = 0; b < 0x80; ++b) {
+                std::string in(len, 'a');
+                in[pos] = static_cast<char>(b);
+                std::string out;
+                if (!seglog::detail::append_json_string(out, in) || out != reference(in)) ++mismatches;
+            }
+            for (const char *bad : {"\xFF", "\x80", "\xC3", "\xED\xA0\x80"}) {
+                std::string in(len, 'a');
+                in.replace(pos, 1, bad);
+                std::string out;
+                if (seglog::detail::append_json_string(out, in)) ++missed_invalid;
+            }
+            std::string in(len, 'a'); // a valid multi-byte character anywhere is kept as is
+            in.replace(pos, 1, "\xE2\x82\xAC");
+            std::string out;
+            if (!seglog::detail::append_json_string(out, in) || out != "\"" + in + "\"") ++mismatches;
+        }
+    }
+    CHECK(mismatches == 0);
+    CHECK(missed_invalid == 0);
+}
+
+TEST_CASE("numbers are written in the shortest form that reads back as the same double") {
+    auto shortest = [](double v) {
+        char buf[32];
+        auto r = std::to_chars(buf, buf + sizeof buf, v);
+        return std::string(buf, r.ptr);
+    };
+    std::vector<double> values = {0.0, -0.0, 1.0, -1.0, 0.1, 0.2, 0.1 + 0.2, 42.5, 1.005, 0.001, 0.0005, -0.001,
+                                  99999.999, 100000.0, 1e5 - 0.001, 123.456, 1e-7, 1e21, 1e300, 5e-324,
+                                  std::numeric_limits<double>::max(), 2.5e-3, 19.99, 0.30000000000000004};
+    std::uint64_t x = 0x9E3779B97F4A7C15ull; // deterministic pseudo-random values
+    for (int i = 0; i < 100000; ++i) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        values.push_back(static_cast<double>(x % 100000000) / 1000.0);      // amounts with 3 decimals
+        values.push_back(static_cast<double>(x % 1000000) / 997.0);         // arbitrary fractions
+        values.push_back(static_cast<double>(static_cast<std::int64_t>(x)) / 1e12);
+    }
+    int mismatches = 0;
+    for (double v : values) {
+        std::string out;
+        REQUIRE(seglog::detail::append_double(out, v));
+        if (out != shortest(v) || std::strtod(out.c_str(), nullptr) != v) {
+            if (++mismatches <= 5) MESSAGE("value ", shortest(v), " written as ", out);
+        }
+    }
+    CHECK(mismatches == 0);
+    std::string out;
+    CHECK_FALSE(seglog::detail::append_double(out, std::nan("")));
+    CHECK_FALSE(seglog::detail::append_double(out, -std::numeric_limits<double>::infinity()));
 }
 
 } // TEST_SUITE
@@ -614,14 +704,13 @@ TEST_CASE("invalid UTF-8 is rejected without copying the bytes or any value into
         o = track(bad_anon, "E");
         check_rejected(o, {reason::invalid_utf8, "track event rejected: anonymousId is not valid UTF-8", "E"}, "track");
         // page name, groupId, alias ids, traits
-        const seglog::properties traits{{"t", bad}};
         o = serialize({event_type::page, &who, bad, {}, {}, {}, nullptr, nullptr});
         check_rejected(o, {reason::invalid_utf8, "page rejected: name is not valid UTF-8", ""}, "page");
         o = serialize({event_type::group, &who, {}, bad, {}, {}, nullptr, nullptr});
         check_rejected(o, {reason::invalid_utf8, "group rejected: groupId is not valid UTF-8", ""}, "group");
         o = serialize({event_type::alias, nullptr, {}, {}, bad, "u", nullptr, nullptr});
         check_rejected(o, {reason::invalid_utf8, "alias rejected: previousId is not valid UTF-8", ""}, "alias");
-        o = serialize({event_type::identify, &who, {}, {}, {}, {}, &traits, nullptr});
+        o = call(event_type::identify, who, {}, {{"t", bad}});
         check_rejected(o, {reason::invalid_utf8, "identify rejected: traits.t is not valid UTF-8", ""}, "identify");
     }
 }
@@ -641,11 +730,13 @@ TEST_CASE("nesting deeper than 32 levels is rejected; 32 levels are accepted") {
                    {reason::too_deep, "track event rejected: " + path + " nests deeper than 32 levels", "E"}, "track");
 
     // An attacker-sized tree is refused without exhausting the stack.
-    const json huge = nested_arrays_json(100000);
-    o = track(who, "E", {{"deep", huge}});
+    // (nlohmann copies recursively, so the tree is built and moved, never copied.)
+    json ctx = json::object();
+    ctx["deep"] = nested_arrays_json(100000);
+    o = track(who, "E", {{"deep", ctx["deep"]}});
     REQUIRE(o.err);
     CHECK(o.err->code == reason::too_deep);
-    o = track(who, "E", {}, seglog::call_options{}.with_context(json{{"deep", huge}}));
+    o = track(who, "E", {}, seglog::call_options{}.with_context(ctx));
     REQUIRE(o.err);
     CHECK(o.err->code == reason::too_deep);
     CHECK(o.err->message.rfind("track event rejected: context.deep.0.0.", 0) == 0);

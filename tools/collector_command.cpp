@@ -184,7 +184,7 @@ int collector_main(int argc, char **argv) {
             auto batch = r.json.find("batch");
             if (batch != r.json.end() && batch->is_array()) {
                 for (auto &e : *batch) out << e.dump() << '\n';
-            } else {
+            } else if (r.events == 1) {  // a single-event call (/v1/track, ...)
                 out << r.json.dump() << '\n';
             }
             out.flush();

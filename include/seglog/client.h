@@ -6,6 +6,7 @@
 #include <seglog/config.h>
 #include <seglog/error.h>
 #include <seglog/event.h>
+#include <seglog/redaction.h>
 
 #include <chrono>
 #include <cstdint>
@@ -92,6 +93,8 @@ public:
 
     seglog::stats stats() const;
     const seglog::config &config() const noexcept;
+    // The rules track & co. apply (from config().redact/allow), nullptr when there are none.
+    const seglog::redactor *redaction() const noexcept;
 
     // Callbacks run on the worker thread (on_error also on the caller's thread for call-site
     // rejections). Set them before the first event; they must not call back into the client.

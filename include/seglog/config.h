@@ -2,6 +2,8 @@
 // Everything seglog can be told, from code, the environment or a JSON file (see README,
 // "Configuration"). Defaults are chosen for a server-side service.
 
+#include <seglog/redaction.h>
+
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -86,6 +88,12 @@ struct config {
     // --- shutdown
     std::chrono::milliseconds close_timeout{5000};       // used by destructors
 
+    // --- privacy (docs/privacy.md): applied while serialising, before any destination
+    std::vector<redact_rule> redact;                     // file: "redact"; code, defaults and profile add up
+    std::vector<std::string> allow;                      // non-empty: only these paths of properties/traits pass
+    std::string hash_key_env;                            // variable read before SEGLOG_HASH_KEY (file: hash_key_env)
+    std::string hash_key;                                // HMAC secret for hash rules, from the environment; never logged
+
     // --- development
     bool echo_events_to_log = false;                     // demux also renders events as log lines
 
@@ -104,7 +112,8 @@ struct config {
     // Loads the profile for `environment` (or the configured one) from a JSON config file.
     static config from_file(const std::string &path, const std::string &environment = {});
     static config from_file(const std::string &path, const std::string &environment, config base);
-    // Same, reading the variable named by write_key_env through `read_env`.
+    // Same, reading the environment through `read_env`. Both from_file forms take the write key
+    // from the variable named by write_key_env, else SEGMENT_WRITE_KEY (never from the file).
     static config from_file(const std::string &path, const std::string &environment,
                             config base, const env_reader &read_env);
 

@@ -4,6 +4,7 @@
 // directly (each keeps its own level, pattern and flush behaviour).
 
 #include <seglog/record.h>
+#include <seglog/redaction.h>
 
 #include <spdlog/details/null_mutex.h>
 #include <spdlog/sinks/sink.h>
@@ -20,6 +21,12 @@ namespace detail {
 class event_router {
 public:
     virtual ~event_router() = default;
+    // The rules the macros apply to events logged through this router (nullptr: none). Held
+    // by the sink, so it lives as long as the logger can log through it.
+    const redactor *redaction() const noexcept { return redaction_.get(); }
+
+protected:
+    std::shared_ptr<const redactor> redaction_;
 };
 void note_router_created() noexcept; // invalidates the per-thread "is this logger attached" cache
 // One readable line for an event record (development rendering); no write key, ever.
@@ -30,9 +37,12 @@ template <typename Mutex>
 class demux_sink final : public spdlog::sinks::sink, public detail::event_router {
 public:
     // echo_events: also render each event as one readable info line to the log sinks.
+    // redaction: the rules applied to events logged through this sink's logger, before any
+    // event sink sees them (redactor::from_config(cfg); attach() passes cfg's).
     demux_sink(std::vector<spdlog::sink_ptr> log_sinks, std::vector<spdlog::sink_ptr> event_sinks,
-               bool echo_events = false)
+               bool echo_events = false, std::shared_ptr<const redactor> redaction = nullptr)
         : log_sinks_(std::move(log_sinks)), event_sinks_(std::move(event_sinks)), echo_(echo_events) {
+        redaction_ = std::move(redaction);
         detail::note_router_created();
     }
 

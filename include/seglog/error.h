@@ -18,6 +18,7 @@ enum class reason : std::uint8_t {
     non_finite_number,    // NaN or +/-Infinity anywhere in the payload
     invalid_utf8,         // a string (key or value) that is not valid UTF-8
     too_deep,             // nested arrays/objects deeper than 32 levels
+    too_many_keys,        // an object with over 1000 keys, or over 2000 keys in the whole event
     event_too_large,      // serialised event over the 32 KB limit
     not_attached,         // the logger has no seglog demux sink: the event would have leaked into log lines
     // refused by the pipeline
@@ -61,7 +62,7 @@ struct call_site_counters {
 call_site_counters call_site_stats() noexcept;
 
 namespace detail {
-void report_call_site_error(error e) noexcept;
+void report_call_site_error(const error &e) noexcept;
 } // namespace detail
 
 } // namespace seglog

@@ -10,6 +10,7 @@
 #include <seglog/file_event_sink.h>
 #include <seglog/macros.h>
 #include <seglog/record.h>
+#include <seglog/redaction.h>
 #include <seglog/segment_sink.h>
 #include <seglog/tracking.h>
 #include <seglog/version.h>

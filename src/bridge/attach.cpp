@@ -28,7 +28,8 @@ std::shared_ptr<demux_sink_mt> attach(spdlog::logger &logger, const config &cfg)
             log_sinks.push_back(s);
         }
     }
-    auto demux = std::make_shared<demux_sink_mt>(std::move(log_sinks), std::move(event_sinks), echo);
+    auto demux = std::make_shared<demux_sink_mt>(std::move(log_sinks), std::move(event_sinks), echo,
+                                                 redactor::from_config(cfg));
     logger.sinks().assign(1, demux);
 
     set_tracking(cfg.tracking && (!demux->event_sinks().empty() || echo));

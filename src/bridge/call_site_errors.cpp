@@ -40,7 +40,7 @@ void default_error_handler(const error &e) {
     suppressed = 0;
 }
 
-void report_call_site_error(error e) noexcept {
+void report_call_site_error(const error &e) noexcept {
     rejected_total.fetch_add(1, std::memory_order_relaxed);
     rejected_by_reason[static_cast<int>(e.code)].fetch_add(1, std::memory_order_relaxed);
     std::shared_ptr<const error_handler> h;

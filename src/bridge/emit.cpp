@@ -5,7 +5,8 @@
 
 #include "event/serialize.h"
 
-#include <atomic>
+#include <typeinfo>
+
 
 namespace seglog {
 
@@ -15,27 +16,36 @@ const char event_record_tag[] = "seglog-event-record";
 
 namespace {
 
-std::atomic<std::uint64_t> router_generation{1};
-
-// Whether `logger` has a demux sink, cached per thread until a new demux is created.
-// Logging an event to a logger without one would print its JSON among the log lines.
-bool has_router(spdlog::logger &logger) {
-    thread_local const spdlog::logger *cached_logger = nullptr;
-    thread_local std::uint64_t cached_generation = 0;
-    thread_local bool cached_result = false;
-    const std::uint64_t gen = router_generation.load(std::memory_order_acquire);
-    if (cached_logger == &logger && cached_generation == gen) return cached_result;
-    bool found = false;
+// Whether `logger` has a demux sink. Logging an event to a logger without one would print
+// its JSON among the log lines. Checked on every call, not cached: a cache keyed by the
+// logger's address goes stale when a logger's sinks are replaced or when a new logger is
+// built where a routed one used to be (same stack slot or reused heap block), and then the
+// event leaks into the new logger's log sinks. The scan is a dynamic_cast per sink, and a
+// logger set up by attach() has exactly one.
+//
+// The demux types are final, so comparing the dynamic type answers for them at the cost of a
+// vtable load; dynamic_cast (hundreds of instructions on every call) is left for other sinks.
+const event_router *as_router(const spdlog::sinks::sink *s) {
+    if (!s) return nullptr;
+    const std::type_info &t = typeid(*s);
+    if (t == typeid(demux_sink_mt)) return static_cast<const demux_sink_mt *>(s);
+    if (t == typeid(demux_sink_st)) return static_cast<const demux_sink_st *>(s);
+    return dynamic_cast<const event_router *>(s);
+}
+const event_router *find_router(spdlog::logger &logger) {
     for (const auto &s : logger.sinks())
-        if (dynamic_cast<const event_router *>(s.get())) found = true;
-    cached_logger = &logger;
-    cached_generation = gen;
-    cached_result = found;
-    return found;
+        if (auto *r = as_router(s.get())) return r;
+    return nullptr;
 }
 
+// Names spdlog::logger's protected sink_it_ (the pointer to member is to the base's function).
+struct record_sink_access : spdlog::logger {
+    using spdlog::logger::sink_it_;
+};
+
 void emit(spdlog::logger &logger, const event_fields &f) {
-    if (!has_router(logger)) {
+    const event_router *router = find_router(logger);
+    if (!router) {
         report_call_site_error({reason::not_attached,
                                 std::string(to_string(f.type)) + " not logged: logger '" + logger.name() +
                                     "' has no seglog demux sink (call seglog::attach)",
@@ -43,17 +53,26 @@ void emit(spdlog::logger &logger, const event_fields &f) {
         return;
     }
     thread_local std::string buffer;
-    if (auto err = serialize_event(f, buffer)) {
-        report_call_site_error(std::move(*err));
+    // The logger's rules come with its router: no global to read, and two loggers attached with
+    // different profiles keep their own. A null pointer is the plain, unchanged path.
+    if (auto err = serialize_event(f, buffer, 32 * 1024, router->redaction())) {
+        report_call_site_error(*err);
         return;
     }
-    logger.log(spdlog::source_loc{event_record_tag, static_cast<int>(f.type), nullptr}, spdlog::level::off,
-               spdlog::string_view_t(buffer.data(), buffer.size()));
+    // Straight to the logger's sink_it_ (virtual: an async_logger queues it as usual), not through
+    // logger.log(): with enable_backtrace() on, log() also copies every record into the backtrace
+    // ring, and dump_backtrace() would then route each event to the event sinks a second time.
+    // (Level checks are not skipped: level::off passes every logger level anyway.)
+    const spdlog::details::log_msg msg(spdlog::source_loc{event_record_tag, static_cast<int>(f.type), nullptr},
+                                       logger.name(), spdlog::level::off,
+                                       spdlog::string_view_t(buffer.data(), buffer.size()));
+    (logger.*&record_sink_access::sink_it_)(msg);
 }
 
 } // namespace
 
-void note_router_created() noexcept { router_generation.fetch_add(1, std::memory_order_acq_rel); }
+// Kept for the demux constructor; routing is no longer cached (see has_router).
+void note_router_created() noexcept {}
 
 } // namespace detail
 

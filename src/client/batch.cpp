@@ -7,11 +7,8 @@
 
 namespace seglog::detail {
 
-std::uint64_t batch::min_seq() const {
-    std::uint64_t m = UINT64_MAX;
-    for (const auto &r : records) m = std::min(m, r.seq);
-    return m;
-}
+// Cached: publish_progress() asks every batch on every turn of the worker loop.
+std::uint64_t batch::min_seq() const { return records.empty() ? UINT64_MAX : lowest_seq; }
 
 std::vector<std::string> batch::message_ids() const {
     std::vector<std::string> ids;
@@ -22,6 +19,7 @@ std::vector<std::string> batch::message_ids() const {
 
 void batch::add(queued_record r) {
     record_bytes += r.json.size();
+    lowest_seq = std::min(lowest_seq, r.seq);
     records.push_back(std::move(r));
 }
 
@@ -32,7 +30,14 @@ batch batch::split_off(std::uint64_t new_id) {
     for (std::size_t i = half; i < records.size(); ++i) other.add(std::move(records[i]));
     records.resize(half);
     record_bytes -= other.record_bytes;
+    lowest_seq = UINT64_MAX;
+    for (const auto &r : records) lowest_seq = std::min(lowest_seq, r.seq);
     other.opened = opened;
+    // Both halves carry the history of the batch they came from: the same X-Retry-Count on
+    // their next request, the same attempt and time budgets.
+    other.attempts = attempts;
+    other.sends = sends;
+    other.first_attempt = first_attempt;
     return other;
 }
 

@@ -23,6 +23,7 @@ struct batch {
     std::chrono::steady_clock::time_point opened{};        // first record added
     std::chrono::steady_clock::time_point first_attempt{}; // for max_retry_time
     std::chrono::steady_clock::time_point not_before{};    // earliest next send
+    std::uint64_t lowest_seq = UINT64_MAX;                 // kept by add() and split_off()
 
     // Body size if `more_bytes` were appended as one more record.
     std::size_t body_bytes_with(std::size_t more_bytes) const {

@@ -35,6 +35,7 @@ seglog::config checked(seglog::config c) {
 
 client::impl::impl(seglog::config c)
     : cfg(checked(std::move(c))),
+      redaction(redactor::from_config(cfg)),
       transport_opts(transport_options_from(cfg)),
       queue({cfg.max_queue_events, cfg.max_queue_bytes, cfg.overflow, cfg.block_timeout}) {
     detail::register_client(this);
@@ -63,7 +64,7 @@ void client::impl::report(const error &e) {
     }
 }
 
-void client::impl::reject(error e, bool accepted_before) {
+void client::impl::reject(const error &e, bool accepted_before) {
     const auto n = std::max<std::size_t>(1, e.message_ids.size());
     (accepted_before ? evicted : dropped).fetch_add(n, std::memory_order_relaxed);
     by_reason[static_cast<int>(e.code)].fetch_add(n, std::memory_order_relaxed);
@@ -72,8 +73,8 @@ void client::impl::reject(error e, bool accepted_before) {
 
 bool client::impl::submit(const detail::event_fields &f) {
     thread_local std::string buffer;
-    if (auto e = detail::serialize_event(f, buffer, cfg.max_event_bytes)) {
-        reject(std::move(*e), false);
+    if (auto e = detail::serialize_event(f, buffer, cfg.max_event_bytes, redaction.get())) {
+        reject(*e, false);
         return false;
     }
     return enqueue(buffer);
@@ -92,22 +93,36 @@ bool client::impl::enqueue(std::string_view record) {
                                                    " bytes, over the " + std::to_string(cfg.max_event_bytes) +
                                                    "-byte limit per event");
     }
+    // A batch of one must still fit max_batch_bytes with its envelope (the two limits may be
+    // configured equal): such an event could never be sent within the limit.
+    if (record.size() + detail::batch_envelope_bytes > cfg.max_batch_bytes) {
+        return refuse(reason::event_too_large,
+                      "event not accepted: " + std::to_string(record.size()) + " bytes, too large for a " +
+                          std::to_string(cfg.max_batch_bytes) + "-byte batch (max_batch_bytes) with its " +
+                          std::to_string(detail::batch_envelope_bytes) + "-byte envelope");
+    }
     auto r = queue.push(record);
     if (!r.evicted.empty()) {
         error e{reason::queue_full, "queue full (drop_oldest): " + std::to_string(r.evicted.size()) +
                                         " oldest queued events dropped", {}, {}, {}, 0};
         for (const auto &q : r.evicted) e.message_ids.emplace_back(detail::record_message_id(q.json));
-        reject(std::move(e), true);
+        reject(e, true);
     }
+    if (r.result == detail::record_queue::outcome::closed)
+        return refuse(reason::closed, "event not accepted: the client is closed");
     if (r.result == detail::record_queue::outcome::full) {
         return refuse(reason::queue_full, "event not accepted: the queue is full (" +
                                               std::to_string(cfg.max_queue_events) + " events / " +
                                               std::to_string(cfg.max_queue_bytes) + " bytes)");
     }
     accepted.fetch_add(1, std::memory_order_relaxed);
-    // Wake the worker only when it sleeps with nothing queued: one wakeup per idle period,
-    // not one syscall per event. seq_cst pairs with the worker's sleeping store and re-check.
-    if (r.wake_worker && sleeping.load(std::memory_order_seq_cst)) state->transport->wakeup();
+    // Wake the worker only when it sleeps, and then only for the first record after it drained
+    // the queue (one wakeup per idle period, not one syscall per event) or when a full batch
+    // is waiting (it would otherwise sleep until flush_interval while a batch could go).
+    // seq_cst pairs with the worker's sleeping store and re-check.
+    const bool batch_full = r.queued_events == cfg.flush_at ||
+                            (r.queued_bytes_before < cfg.max_batch_bytes && r.queued_bytes >= cfg.max_batch_bytes);
+    if ((r.wake_worker || batch_full) && sleeping.load(std::memory_order_seq_cst)) state->transport->wakeup();
     return true;
 }
 
@@ -132,6 +147,9 @@ std::vector<std::string> client::impl::close(std::chrono::milliseconds timeout) 
         worker.join();
     }
     std::vector<std::string> out = std::move(returned_at_close);
+    // Events accepted while the worker was finishing (a producer past the closed check when
+    // close() began) are handed back too; from here on the queue refuses everything.
+    for (auto &r : queue.close()) out.push_back(std::move(r.json));
     if (!out.empty()) {
         returned.fetch_add(out.size());
         by_reason[static_cast<int>(reason::undelivered_at_close)].fetch_add(out.size());
@@ -206,6 +224,7 @@ std::vector<std::string> client::close(std::chrono::milliseconds timeout) { retu
 bool client::closed() const noexcept { return impl_->closed.load(); }
 seglog::stats client::stats() const { return impl_->snapshot(); }
 const seglog::config &client::config() const noexcept { return impl_->cfg; }
+const seglog::redactor *client::redaction() const noexcept { return impl_->redaction.get(); }
 
 void client::on_delivered(std::function<void(const delivery_info &)> fn) {
     std::lock_guard<std::mutex> lock(impl_->callback_mutex);

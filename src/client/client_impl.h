@@ -29,7 +29,7 @@ struct client::impl {
     bool enqueue(std::string_view record);
     flush_result flush(std::chrono::milliseconds timeout);
     std::vector<std::string> close(std::chrono::milliseconds timeout);
-    void reject(error e, bool accepted_before); // count + report an event that will not be sent
+    void reject(const error &e, bool accepted_before); // count + report an event that will not be sent
     void report(const error &e);
     seglog::stats snapshot() const;
 
@@ -39,7 +39,8 @@ struct client::impl {
         detail::batch current;
         std::deque<detail::batch> ready;               // sealed, waiting for a request slot or backoff
         std::map<std::uint64_t, detail::batch> in_flight;
-        std::chrono::steady_clock::time_point paused_until{};
+        std::chrono::steady_clock::time_point paused_until{};       // no request starts before this
+        std::chrono::steady_clock::time_point rate_limited_until{}; // the part of the pause the server asked for
         int consecutive_failures = 0;
         std::uint64_t next_batch_id = 1;
         std::mt19937_64 rng{std::random_device{}()};
@@ -60,6 +61,7 @@ struct client::impl {
     void restart_if_forked();
 
     seglog::config cfg;
+    std::shared_ptr<const redactor> redaction; // applied by submit(); records from enqueue() are already redacted
     detail::transport_options transport_opts;
     detail::record_queue queue;
     std::unique_ptr<worker_state> state;

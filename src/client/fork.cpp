@@ -16,13 +16,15 @@ namespace detail {
 
 namespace {
 
+// Never destroyed: a client owned by another static (a sink in spdlog's registry, a global)
+// may be destroyed after these would have been, and unregisters itself then.
 std::mutex &registry_mutex() {
-    static std::mutex m;
-    return m;
+    static auto *m = new std::mutex();
+    return *m;
 }
 std::vector<client::impl *> &registry() {
-    static std::vector<client::impl *> r;
-    return r;
+    static auto *r = new std::vector<client::impl *>();
+    return *r;
 }
 
 void on_fork_child() {

@@ -1,59 +1,190 @@
 #include "client/record_queue.h"
 
+#include <algorithm>
 #include <new>
 
 namespace seglog::detail {
 
+namespace {
+
+bool by_seq(const queued_record &a, const queued_record &b) { return a.seq < b.seq; }
+
+// Appends `run` (in seq order) to `out`, whose tail from `first` is in seq order too.
+void merge_into(std::vector<queued_record> &out, std::size_t first, std::size_t mid) {
+    if (first == mid || mid == out.size()) return;
+    if (out[mid - 1].seq < out[mid].seq) return; // already in order: one producer, the usual case
+    std::inplace_merge(out.begin() + static_cast<std::ptrdiff_t>(first), out.begin() + static_cast<std::ptrdiff_t>(mid),
+                       out.end(), by_seq);
+}
+
+} // namespace
+
+std::size_t record_queue::my_shard() {
+    static std::atomic<std::size_t> next{0};
+    thread_local const std::size_t index = next.fetch_add(1, std::memory_order_relaxed) % shard_count;
+    return index;
+}
+
+bool record_queue::reserve(std::size_t bytes) {
+    std::size_t e = pending_events_.load();
+    do {
+        if (e + 1 > limits_.max_events) return false;
+    } while (!pending_events_.compare_exchange_weak(e, e + 1));
+    std::size_t b = pending_bytes_.load();
+    do {
+        if (b + bytes > limits_.max_bytes) {
+            pending_events_.fetch_sub(1); // a waiter this briefly turned away is woken by the next release
+            return false;
+        }
+    } while (!pending_bytes_.compare_exchange_weak(b, b + bytes));
+    return true;
+}
+
+void record_queue::unreserve(std::size_t bytes) {
+    pending_events_.fetch_sub(1);
+    pending_bytes_.fetch_sub(bytes);
+    notify_space();
+}
+
+void record_queue::notify_space() {
+    if (blocked_.load() == 0) return;
+    std::lock_guard<std::mutex> lock(space_mutex_);
+    space_.notify_all();
+}
+
+// Pushes out the oldest queued records until `bytes` more would fit; returns how many went.
+// Records already in a batch cannot be pushed out: they are on the wire.
+std::size_t record_queue::evict_oldest(std::size_t bytes, std::vector<queued_record> &evicted) {
+    std::unique_lock<std::mutex> locks[shard_count];
+    for (std::size_t i = 0; i < shard_count; ++i) locks[i] = std::unique_lock<std::mutex>(shards_[i].mutex);
+    std::size_t n = 0;
+    auto fits = [&] {
+        return pending_events_.load() + 1 <= limits_.max_events && pending_bytes_.load() + bytes <= limits_.max_bytes;
+    };
+    while (!fits()) {
+        shard *oldest = nullptr;
+        for (auto &s : shards_)
+            if (s.head < s.records.size() && (!oldest || s.records[s.head].seq < oldest->records[oldest->head].seq))
+                oldest = &s;
+        if (!oldest) break;
+        queued_record &q = oldest->records[oldest->head++];
+        const std::size_t size = q.json.size();
+        oldest->bytes -= size;
+        queued_events_.fetch_sub(1);
+        queued_bytes_.fetch_sub(size);
+        pending_events_.fetch_sub(1);
+        pending_bytes_.fetch_sub(size);
+        evicted.push_back(std::move(q));
+        ++n;
+        if (oldest->head == oldest->records.size()) {
+            oldest->records.clear();
+            oldest->head = 0;
+        }
+    }
+    return n;
+}
+
 record_queue::push_result record_queue::push(std::string_view record) {
     push_result r;
     const std::size_t bytes = record.size();
-    std::string copy(record); // allocate outside the lock
-    std::unique_lock<std::mutex> lock(mutex_);
-    if (!fits(bytes)) {
+    if (closed_.load()) {
+        r.result = outcome::closed;
+        return r;
+    }
+    if (!reserve(bytes)) {
         switch (limits_.overflow) {
         case overflow_policy::drop_newest: r.result = outcome::full; return r;
-        case overflow_policy::drop_oldest:
-            // Only records not yet in a batch can be pushed out; the rest are on the wire.
-            while (!fits(bytes) && !queue_.empty()) {
-                auto &old = queue_.front();
-                queued_bytes_ -= old.json.size();
-                pending_bytes_ -= old.json.size();
-                --pending_events_;
-                r.evicted.push_back(std::move(old));
-                queue_.pop_front();
-            }
-            if (!fits(bytes)) {
-                r.result = outcome::full;
-                return r;
+        case overflow_policy::drop_oldest: {
+            std::lock_guard<std::mutex> lock(evict_mutex_);
+            while (!reserve(bytes)) {
+                if (evict_oldest(bytes, r.evicted) == 0) {
+                    r.result = outcome::full;
+                    return r;
+                }
             }
             break;
+        }
         case overflow_policy::block: {
-            ++blocked_;
-            const bool ok = space_.wait_for(lock, limits_.block_timeout, [&] { return fits(bytes); });
-            --blocked_;
+            std::unique_lock<std::mutex> lock(space_mutex_);
+            blocked_.fetch_add(1);
+            const auto deadline = std::chrono::steady_clock::now() + limits_.block_timeout;
+            bool ok = false;
+            while (!closed_.load() && !(ok = reserve(bytes))) {
+                if (space_.wait_until(lock, deadline) == std::cv_status::timeout) {
+                    ok = !closed_.load() && reserve(bytes);
+                    break;
+                }
+            }
+            blocked_.fetch_sub(1);
             if (!ok) {
-                r.result = outcome::full;
+                r.result = closed_.load() ? outcome::closed : outcome::full;
                 return r;
             }
             break;
         }
         }
     }
-    r.wake_worker = queue_.empty();
-    queue_.push_back({std::move(copy), next_seq_++});
-    queued_bytes_ += bytes;
-    pending_bytes_ += bytes;
-    ++pending_events_;
+
+    shard &s = shards_[my_shard()];
+    std::unique_lock<std::mutex> lock(s.mutex);
+    std::string buffer;
+    if (s.spare.empty()) { // lock order: shard, then pool
+        std::lock_guard<std::mutex> pool_lock(pool_mutex_);
+        const std::size_t n = std::min(refill, pool_.size());
+        for (std::size_t i = 0; i < n; ++i) {
+            s.spare.push_back(std::move(pool_.back()));
+            pool_.pop_back();
+        }
+    }
+    if (!s.spare.empty() && s.spare.back().capacity() >= bytes) {
+        buffer = std::move(s.spare.back()); // a recycled buffer: the copy below allocates nothing
+        s.spare.pop_back();
+        buffer.assign(record.data(), bytes);
+    } else {
+        lock.unlock();
+        buffer.reserve((bytes + 47) & ~std::size_t{15}); // allocate outside the lock, with room
+        buffer.assign(record.data(), bytes);               // for a slightly bigger record later
+        lock.lock();
+    }
+    if (closed_.load()) {
+        lock.unlock();
+        unreserve(bytes);
+        r.result = outcome::closed;
+        return r;
+    }
+    const std::uint64_t seq = next_seq_.fetch_add(1);
+    s.records.push_back({std::move(buffer), seq});
+    s.bytes += bytes;
+    r.queued_events = queued_events_.fetch_add(1) + 1;
+    r.queued_bytes_before = queued_bytes_.fetch_add(bytes);
+    r.queued_bytes = r.queued_bytes_before + bytes;
+    r.wake_worker = r.queued_events == 1;
     return r;
 }
 
 std::size_t record_queue::drain(std::vector<queued_record> &out) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const std::size_t n = queue_.size();
-    for (auto &q : queue_) out.push_back(std::move(q));
-    queue_.clear();
-    queued_bytes_ = 0;
-    return n;
+    const std::size_t first = out.size();
+    for (std::size_t i = 0; i < shard_count; ++i) {
+        shard &s = shards_[i];
+        std::vector<queued_record> &mine = drained_[i];
+        mine.clear(); // keeps its capacity, which the shard gets back on the swap
+        std::size_t head = 0, bytes = 0;
+        {
+            std::lock_guard<std::mutex> lock(s.mutex);
+            if (s.head == s.records.size()) continue;
+            mine.swap(s.records);
+            head = s.head;
+            bytes = s.bytes;
+            s.head = 0;
+            s.bytes = 0;
+        }
+        queued_events_.fetch_sub(mine.size() - head);
+        queued_bytes_.fetch_sub(bytes);
+        const std::size_t mid = out.size();
+        for (std::size_t j = head; j < mine.size(); ++j) out.push_back(std::move(mine[j]));
+        merge_into(out, first, mid);
+    }
+    return out.size() - first;
 }
 
 std::vector<queued_record> record_queue::take_all() {
@@ -62,48 +193,87 @@ std::vector<queued_record> record_queue::take_all() {
     return out;
 }
 
-void record_queue::release(std::size_t events, std::size_t bytes) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    pending_events_ -= events;
-    pending_bytes_ -= bytes;
-    if (blocked_) space_.notify_all();
+std::vector<queued_record> record_queue::close() {
+    closed_.store(true);
+    {
+        std::lock_guard<std::mutex> lock(space_mutex_);
+        space_.notify_all();
+    }
+    std::vector<queued_record> out;
+    for (auto &s : shards_) {
+        std::lock_guard<std::mutex> lock(s.mutex);
+        const std::size_t mid = out.size();
+        for (std::size_t j = s.head; j < s.records.size(); ++j) {
+            pending_bytes_.fetch_sub(s.records[j].json.size());
+            pending_events_.fetch_sub(1);
+            out.push_back(std::move(s.records[j]));
+        }
+        queued_events_.fetch_sub(s.records.size() - s.head);
+        queued_bytes_.fetch_sub(s.bytes);
+        s.records.clear();
+        s.head = 0;
+        s.bytes = 0;
+        merge_into(out, 0, mid);
+    }
+    return out;
 }
 
-std::size_t record_queue::queued_events() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return queue_.size();
+void record_queue::release(std::size_t events, std::size_t bytes) {
+    pending_events_.fetch_sub(events);
+    pending_bytes_.fetch_sub(bytes);
+    notify_space();
 }
-std::size_t record_queue::queued_bytes() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return queued_bytes_;
+
+void record_queue::recycle(std::vector<queued_record> &settled) {
+    std::lock_guard<std::mutex> lock(pool_mutex_);
+    for (auto &r : settled) {
+        if (pool_.size() >= max_pooled) break;
+        if (r.json.capacity() > max_spare_capacity) continue;
+        r.json.clear();
+        pool_.push_back(std::move(r.json));
+    }
 }
-std::size_t record_queue::pending_events() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return pending_events_;
-}
-std::size_t record_queue::pending_bytes() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return pending_bytes_;
-}
-std::uint64_t record_queue::last_seq() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return next_seq_ - 1;
-}
+
+std::size_t record_queue::queued_events() const { return queued_events_.load(); }
+std::size_t record_queue::queued_bytes() const { return queued_bytes_.load(); }
+std::size_t record_queue::pending_events() const { return pending_events_.load(); }
+std::size_t record_queue::pending_bytes() const { return pending_bytes_.load(); }
+std::uint64_t record_queue::last_seq() const { return next_seq_.load() - 1; }
+
 std::uint64_t record_queue::oldest_seq() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return queue_.empty() ? next_seq_ : queue_.front().seq;
+    // Read before looking at the shards: a record whose seq is below this one is in a shard
+    // by the time its shard's lock is free (seq and push happen under the same lock).
+    std::uint64_t oldest = next_seq_.load();
+    for (auto &s : shards_) {
+        std::lock_guard<std::mutex> lock(s.mutex);
+        if (s.head < s.records.size()) oldest = std::min(oldest, s.records[s.head].seq);
+    }
+    return oldest;
 }
-bool record_queue::empty() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return queue_.empty();
-}
+
+bool record_queue::empty() const { return queued_events_.load() == 0; }
 
 void record_queue::reset_after_fork() {
-    new (&mutex_) std::mutex();
+    // Not clear(): a parent thread may have been half-way through changing them. Their memory
+    // is the parent's copy-on-write pages, left untouched.
+    for (auto &s : shards_) {
+        new (&s.mutex) std::mutex();
+        new (&s.records) std::vector<queued_record>();
+        new (&s.spare) std::vector<std::string>();
+        s.head = 0;
+        s.bytes = 0;
+    }
+    for (auto &d : drained_) new (&d) std::vector<queued_record>();
+    new (&space_mutex_) std::mutex();
     new (&space_) std::condition_variable();
-    blocked_ = 0;
-    queue_.clear();
-    queued_bytes_ = pending_bytes_ = pending_events_ = 0;
+    new (&evict_mutex_) std::mutex();
+    new (&pool_mutex_) std::mutex();
+    new (&pool_) std::vector<std::string>();
+    blocked_.store(0);
+    queued_events_.store(0);
+    queued_bytes_.store(0);
+    pending_events_.store(0);
+    pending_bytes_.store(0);
 }
 
 } // namespace seglog::detail

@@ -3,6 +3,13 @@
 // every event from acceptance until it is settled (delivered, failed or returned), not just
 // the ones still in the queue: memory stays bounded while the collector is down, whatever
 // the arrival rate.
+//
+// Producers do not share a lock: each thread pushes into one of `shard_count` shards (its own
+// unless there are more threads than shards), each with its own short lock. The budget is a
+// pair of atomics reserved before the push. Sequence numbers are taken under the shard lock,
+// so each shard is in seq order and the worker merges the shards back into acceptance order.
+// Record buffers come back from settled batches (recycle()) and are reused, so a push in the
+// steady state copies the record into an existing buffer instead of allocating one.
 
 #include <seglog/config.h>
 
@@ -10,7 +17,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -31,22 +37,29 @@ public:
         overflow_policy overflow;
         std::chrono::milliseconds block_timeout;
     };
-    enum class outcome { accepted, full };
+    enum class outcome { accepted, full, closed };
     struct push_result {
         outcome result = outcome::accepted;
         bool wake_worker = false;           // first record after the worker drained the queue
+        std::size_t queued_events = 0;      // queued (not yet drained) after this push
+        std::size_t queued_bytes_before = 0, queued_bytes = 0;
         std::vector<queued_record> evicted; // drop_oldest: accepted records pushed out
     };
 
     explicit record_queue(limits l) : limits_(l) {}
 
     push_result push(std::string_view record);
-    // Moves every queued record to `out`; returns how many.
+    // Moves every queued record to `out`, in acceptance order; returns how many.
     std::size_t drain(std::vector<queued_record> &out);
     // Takes everything still queued (close, fork).
     std::vector<queued_record> take_all();
+    // Refuses every later push (outcome::closed), wakes blocked producers and takes what is
+    // still queued: after the worker has stopped, nothing can be accepted and then forgotten.
+    std::vector<queued_record> close();
     // Frees budget of settled records and lets blocked producers in.
     void release(std::size_t events, std::size_t bytes);
+    // Hands the buffers of settled records back for reuse (their budget is released apart).
+    void recycle(std::vector<queued_record> &settled);
 
     std::size_t queued_events() const;
     std::size_t queued_bytes() const;
@@ -57,23 +70,48 @@ public:
     bool empty() const;
 
     // After fork() in the child: forget everything (it belongs to the parent) and start afresh
-    // with a new mutex (the parent's may have been held by a thread that does not exist here).
+    // with new mutexes (the parent's may have been held by a thread that does not exist here).
     void reset_after_fork();
 
+    static constexpr std::size_t shard_count = 8;
+
 private:
-    bool fits(std::size_t bytes) const {
-        return pending_events_ + 1 <= limits_.max_events && pending_bytes_ + bytes <= limits_.max_bytes;
-    }
+    struct alignas(64) shard {
+        mutable std::mutex mutex;
+        std::vector<queued_record> records;  // seq order; those before `head` were pushed out
+        std::size_t head = 0;
+        std::size_t bytes = 0;               // of the records from head on
+        std::vector<std::string> spare;      // recycled buffers
+    };
+    static constexpr std::size_t max_spare_capacity = 4096; // bigger buffers are freed
+    static constexpr std::size_t max_pooled = 8192;         // buffers kept, ~3 MB for usual events
+    static constexpr std::size_t refill = 64;               // taken from the pool at once
+
+    bool reserve(std::size_t bytes);         // takes budget for one record, or false
+    void unreserve(std::size_t bytes);
+    std::size_t evict_oldest(std::size_t bytes, std::vector<queued_record> &evicted);
+    void notify_space();
+    static std::size_t my_shard();
 
     limits limits_;
-    mutable std::mutex mutex_;
+    shard shards_[shard_count];
+    std::atomic<std::size_t> pending_events_{0};
+    std::atomic<std::size_t> pending_bytes_{0};
+    std::atomic<std::size_t> queued_events_{0};
+    std::atomic<std::size_t> queued_bytes_{0};
+    std::atomic<std::uint64_t> next_seq_{1};
+    std::atomic<bool> closed_{false};
+    // block policy: producers wait here for budget; release() notifies only when one waits
+    std::mutex space_mutex_;
     std::condition_variable space_;
-    std::size_t blocked_ = 0;
-    std::deque<queued_record> queue_;
-    std::size_t queued_bytes_ = 0;
-    std::size_t pending_events_ = 0;
-    std::size_t pending_bytes_ = 0;
-    std::uint64_t next_seq_ = 1;
+    std::atomic<std::size_t> blocked_{0};
+    // recycled buffers: recycle() puts them here, a shard whose spares ran out takes `refill`
+    std::mutex pool_mutex_;
+    std::vector<std::string> pool_;
+    // drop_oldest: one evicting producer at a time, all shards locked while it looks
+    std::mutex evict_mutex_;
+    // drain(): per-shard vectors handed back and forth, so capacity survives (drainer only)
+    std::vector<queued_record> drained_[shard_count];
 };
 
 } // namespace seglog::detail

@@ -6,14 +6,20 @@
 namespace seglog::detail {
 
 decision classify(int status, std::optional<std::chrono::milliseconds> retry_after, const config &cfg) {
-    auto capped = [&](std::chrono::milliseconds w) { return std::min(w, cfg.retry_after_cap); };
+    // A server that says when to come back is believed, within the cap; a wait of less than
+    // backoff_base (e.g. "Retry-After: 0") is raised to it, so that it cannot spin the worker.
+    auto capped = [&](std::chrono::milliseconds w) {
+        return std::max(std::min(w, cfg.retry_after_cap), std::min(cfg.backoff_base, cfg.retry_after_cap));
+    };
     if (status >= 200 && status < 300) return {verdict::delivered, {}, {}};
     if (status == 429)
         return {verdict::rate_limited, {}, capped(retry_after ? *retry_after : cfg.retry_after_default)};
     if (status == 0 || status == 408 || status == 410 || status == 460 ||
-        (status >= 500 && status != 501 && status != 505 && status != 511)) {
-        // A server that says when to come back is believed, within the cap.
-        return {verdict::retry, {}, retry_after ? capped(*retry_after) : std::chrono::milliseconds{0}};
+        (status >= 500 && status < 600 && status != 501 && status != 505 && status != 511)) {
+        // With Retry-After (a 503 saying when to come back) the server is rate limiting: the
+        // pipeline pauses as asked and the attempt is not counted. Without it: backoff.
+        if (retry_after) return {verdict::rate_limited, {}, capped(*retry_after)};
+        return {verdict::retry, {}, std::chrono::milliseconds{0}};
     }
     if (status == 400 || status == 413) return {verdict::split, seglog::reason::rejected, {}};
     if (status == 401 || status == 403) return {verdict::drop, seglog::reason::unauthorized, {}};

@@ -16,7 +16,8 @@ namespace seglog::detail {
 enum class verdict {
     delivered,
     retry,          // counts as an attempt, backoff
-    rate_limited,   // pause the whole pipeline for retry_after; not an attempt
+    rate_limited,   // 429, or a retryable status with Retry-After: pause the whole pipeline
+                    // for `wait`; not an attempt
     split,          // 400/413: halve the batch (drop the event when it is alone)
     drop,           // non-retryable; reason below
 };
@@ -24,7 +25,7 @@ enum class verdict {
 struct decision {
     verdict what = verdict::delivered;
     seglog::reason drop_reason = seglog::reason::rejected;
-    std::chrono::milliseconds wait{0}; // for rate_limited (and retry when the server set Retry-After)
+    std::chrono::milliseconds wait{0}; // for rate_limited: Retry-After (or the 429 default), capped
 };
 
 // status == 0 means no HTTP answer (refused, reset, timeout, DNS): always retried.

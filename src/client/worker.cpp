@@ -64,6 +64,7 @@ void client::impl::settle_delivered(detail::batch &b) {
         } catch (...) {
         }
     }
+    queue.recycle(b.records); // their buffers carry the next events
 }
 
 void client::impl::settle_failed(detail::batch &b, reason why, int status, const std::string &detail) {
@@ -87,6 +88,7 @@ void client::impl::settle_failed(detail::batch &b, reason why, int status, const
         message = std::to_string(n) + " events failed after " + std::to_string(b.sends) + " attempts; " + detail;
     }
     report({why, std::move(message), {}, {}, b.message_ids(), status});
+    queue.recycle(b.records);
 }
 
 void client::impl::handle(worker_state &w, detail::http_response &r, clock::time_point now) {
@@ -113,6 +115,8 @@ void client::impl::handle(worker_state &w, detail::http_response &r, clock::time
     switch (d.what) {
     case detail::verdict::delivered:
         w.consecutive_failures = 0;
+        // The API answers again: lift a hold put on for an outage (not one the server asked for).
+        w.paused_until = std::min(w.paused_until, w.rate_limited_until);
         settle_delivered(b);
         break;
     case detail::verdict::rate_limited:
@@ -122,6 +126,7 @@ void client::impl::handle(worker_state &w, detail::http_response &r, clock::time
             break;
         }
         w.paused_until = std::max(w.paused_until, now + d.wait);
+        w.rate_limited_until = std::max(w.rate_limited_until, now + d.wait);
         b.not_before = now + d.wait;
         w.ready.push_front(std::move(b));
         break;
@@ -135,8 +140,10 @@ void client::impl::handle(worker_state &w, detail::http_response &r, clock::time
         }
         b.not_before = now + delay;
         // Two failures in a row look like an outage: hold every batch, not just this one,
-        // instead of sending each queued batch into the same wall.
-        if (w.consecutive_failures >= 2) w.paused_until = std::max(w.paused_until, b.not_before);
+        // instead of sending each queued batch into the same wall. Not during close(), which
+        // gives every pending batch one more attempt.
+        if (w.consecutive_failures >= 2 && !w.close_started)
+            w.paused_until = std::max(w.paused_until, b.not_before);
         w.ready.push_front(std::move(b));
         break;
     }
@@ -201,8 +208,11 @@ void client::impl::run() {
         const bool flush_now = flush_requested.exchange(false);
         const bool stopping = stop_requested.load();
         incoming.clear();
-        queue.drain(incoming);
         clock::time_point now = clock::now();
+        // While the pipeline is held (an outage or a rate limit), new events stay in the queue:
+        // nothing is batched against a wall, and drop_oldest can still push the oldest out.
+        const bool hold_queue = !stopping && now < w.paused_until;
+        if (!hold_queue) queue.drain(incoming);
 
         for (auto &r : incoming) {
             const std::size_t n = w.current.records.size();
@@ -228,7 +238,14 @@ void client::impl::run() {
 
         if (stopping) {
             if (w.ready.empty() && w.in_flight.empty() && w.current.records.empty() && queue.empty()) break;
-            if (now >= close_deadline) {
+            // Done trying when the deadline has come, or when nothing is under way and every
+            // batch left would wait past it (backoff, Retry-After): no point sleeping until then.
+            const bool nothing_before_deadline =
+                w.in_flight.empty() && w.current.records.empty() && queue.empty() &&
+                std::all_of(w.ready.begin(), w.ready.end(), [&](const detail::batch &b) {
+                    return std::max(b.not_before, w.paused_until) >= close_deadline;
+                });
+            if (now >= close_deadline || nothing_before_deadline) {
                 returned_at_close = take_everything(w);
                 break;
             }
@@ -239,11 +256,13 @@ void client::impl::run() {
         if (!w.current.records.empty()) wake = std::min(wake, w.current.opened + cfg.flush_interval);
         if (w.transport->can_send())
             for (const auto &b : w.ready) wake = std::min(wake, std::max(b.not_before, w.paused_until));
+        if (hold_queue) wake = std::min(wake, w.paused_until);
         if (stopping) wake = std::min(wake, close_deadline);
         milliseconds timeout{0};
         if (wake > now) timeout = std::chrono::ceil<milliseconds>(wake - now);
         sleeping.store(true, std::memory_order_seq_cst);
-        if (!queue.empty() || flush_requested.load() || stop_requested.load() != stopping) timeout = milliseconds{0};
+        if ((!hold_queue && !queue.empty()) || flush_requested.load() || stop_requested.load() != stopping)
+            timeout = milliseconds{0};
         auto responses = w.transport->poll(timeout);
         sleeping.store(false, std::memory_order_seq_cst);
         now = clock::now();

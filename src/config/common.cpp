@@ -1,6 +1,7 @@
 // Small helpers shared by the config files: error construction, quoting, typo suggestions.
 
 #include "config_detail.h"
+#include "event/json_writer.h" // append_json_string: the UTF-8 check
 
 #include <algorithm>
 #include <cctype>
@@ -25,12 +26,16 @@ std::string lower(std::string s) {
 }
 
 std::string quote(const std::string &s) {
+    // A value that is not UTF-8 (a Latin-1 variable, a binary file) has its bytes >= 0x80
+    // escaped too, so that the message is valid UTF-8 for any log sink.
+    std::string scratch;
+    const bool utf8 = append_json_string(scratch, s);
     std::string out = "\"";
     for (unsigned char ch : s) {
         if (ch == '"' || ch == '\\') {
             out += '\\';
             out += static_cast<char>(ch);
-        } else if (ch < 0x20 || ch == 0x7f) {
+        } else if (ch < 0x20 || ch == 0x7f || (ch >= 0x80 && !utf8)) {
             // a stray newline or escape sequence in a value must not break the log line
             char buf[8];
             std::snprintf(buf, sizeof buf, "\\x%02x", ch);

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <climits>
 #include <functional>
 #include <string>
 #include <vector>
@@ -24,7 +25,7 @@ std::string quote(const std::string &s); // "s", with " and \ escaped, control c
 std::string from(const config &c, const std::string &key);
 
 // The reason a destination text is wrong, or "" when it parses (then `out` is set).
-std::string parse_destination(const std::string &text, destination &out);
+std::string parse_destination(const std::string &raw, destination &out);
 // "a,b,c" with each item a destination; `where` names the source in the error.
 std::vector<destination> parse_destination_list(const std::string &text, const std::string &where);
 
@@ -37,12 +38,25 @@ std::string closest(const std::string &word, const std::vector<std::string> &can
 config load_file(const std::string &path, const std::string &environment,
                  const std::string &environment_origin, const std::string &path_origin,
                  config base);
+// The same on the file's text, already read; `path` only names the source in messages.
+// (Also the entry point of fuzz/fuzz_config.cpp.)
+config load_text(const std::string &text, const std::string &path, const std::string &environment,
+                 const std::string &environment_origin, config base);
 
 // The write key from the variable named by write_key_env, else SEGMENT_WRITE_KEY; leaves
 // c.write_key (set in code) unchanged when neither is set.
 void apply_write_key(config &c, const config::env_reader &read_env);
 
 config::env_reader process_env_reader();
+
+// Privacy options (src/redact/config_keys.cpp): file keys, the HMAC secret from the
+// environment (hash_key_env, else SEGLOG_HASH_KEY), checks and the startup line's part.
+void apply_redact(config &c, const nlohmann::json &v, const std::string &where);
+void apply_allow(config &c, const nlohmann::json &v, const std::string &where);
+void apply_hash_key_env(config &c, const nlohmann::json &v, const std::string &where);
+void apply_hash_key(config &c, const config::env_reader &read_env);
+void validate_redaction(const config &c);
+std::string describe_redaction(const config &c);
 
 // One option of a profile in the JSON file. The table (key_table(), from_file.cpp) is the
 // single list of file keys: adding an option is one line there.
@@ -53,7 +67,12 @@ struct key_spec {
     // Integer options only: the lower bound, and a reader so validate() checks code-set values.
     long long min = 0;
     std::function<long long(const config &)> get;
+    // ... and the upper bound (durations: max_duration_ms, so deadlines never overflow a clock).
+    long long max = LLONG_MAX;
 };
+// 365 days: the largest duration option. A deadline is now() + duration in nanoseconds; an
+// unbounded value overflowed steady_clock (undefined behaviour, found by fuzz/fuzz_config).
+inline constexpr long long max_duration_ms = 365LL * 24 * 3600 * 1000;
 const std::vector<key_spec> &key_table();
 
 } // namespace seglog::detail::cfg

@@ -28,7 +28,7 @@ std::string config::describe() const {
             out += " (default)";
         }
     }
-    return out + "]";
+    return out + "]" + detail::cfg::describe_redaction(*this);
 }
 
 } // namespace seglog

@@ -64,6 +64,7 @@ config config::from_env(const env_reader &read_env, config base) {
 
     // SEGMENT_WRITE_KEY is the fallback when the variable named by write_key_env is unset.
     apply_write_key(c, read_env);
+    apply_hash_key(c, read_env);
     if (auto v = get(read_env, "SEGMENT_HOST")) {
         c.host = *v;
         c.origin["host"] = "SEGMENT_HOST";

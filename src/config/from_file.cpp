@@ -21,7 +21,12 @@ namespace {
 std::string show(const json &v) {
     if (v.is_null()) return "null";
     std::string text = v.dump(-1, ' ', false, json::error_handler_t::replace);
-    if (text.size() > 60) text = text.substr(0, 57) + "...";
+    if (text.size() > 60) {
+        std::size_t cut = 57; // not inside a UTF-8 sequence: the message must stay valid UTF-8
+        while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+        text.resize(cut);
+        text += "...";
+    }
     return std::string(v.type_name()) + " " + text;
 }
 
@@ -71,9 +76,9 @@ key_spec int_key(const char *name, int config::*m, long long min) {
 key_spec ms_key(const char *name, std::chrono::milliseconds config::*m, long long min) {
     return {name,
             [=](config &c, const json &v, const std::string &w) {
-                c.*m = std::chrono::milliseconds(read_integer(v, w, min, LLONG_MAX));
+                c.*m = std::chrono::milliseconds(read_integer(v, w, min, max_duration_ms));
             },
-            min, [=](const config &c) { return static_cast<long long>((c.*m).count()); }};
+            min, [=](const config &c) { return static_cast<long long>((c.*m).count()); }, max_duration_ms};
 }
 
 key_spec bool_key(const char *name, bool config::*m) {
@@ -180,6 +185,9 @@ const std::vector<key_spec> &key_table() {
         ms_key("retry_after_default_ms", &config::retry_after_default, 1),
         ms_key("close_timeout_ms", &config::close_timeout, 0), // 0: do not wait at close
         bool_key("echo_events_to_log", &config::echo_events_to_log),
+        {"redact", apply_redact, 0, {}},
+        {"allow", apply_allow, 0, {}},
+        {"hash_key_env", apply_hash_key_env, 0, {}},
     };
     return table;
 }
@@ -198,6 +206,9 @@ void apply_profile(config &c, const json &profile, const std::string &where) {
         const std::string &key = it.key();
         std::string kw = where + ", key " + quote(key);
         if (key == "write_key") fail(kw + write_key_refused);
+        if (key == "hash_key")
+            fail(kw + ": a config file must not hold the hash secret; put it in an environment variable and "
+                      "name that variable with \"hash_key_env\" (default SEGLOG_HASH_KEY)");
         const key_spec *spec = nullptr;
         for (const auto &k : key_table())
             if (k.name == key) spec = &k;
@@ -239,15 +250,30 @@ std::string join_keys(const json &obj) {
 config load_file(const std::string &path, const std::string &environment,
                  const std::string &environment_origin, const std::string &path_origin,
                  config base) {
-    const std::string text = read_file(path, path_origin);
+    return load_text(read_file(path, path_origin), path, environment, environment_origin, std::move(base));
+}
+
+config load_text(const std::string &text, const std::string &path, const std::string &environment,
+                 const std::string &environment_origin, config base) {
     json doc;
     try {
         doc = json::parse(text, nullptr, true, /*ignore_comments=*/true);
-    } catch (const json::parse_error &e) {
-        // keep nlohmann's "line L, column C: <what>" and drop its "[json.exception...]" prefix
+    } catch (const json::exception &e) {
+        // parse_error, or out_of_range for a number too large for a double (1e999): keep
+        // nlohmann's "line L, column C: <what>" and drop its "[json.exception...]" prefix
         std::string what = e.what();
         auto at = what.find("parse error at ");
-        fail(path + ": invalid JSON: " + (at == std::string::npos ? what : what.substr(at + 15)));
+        if (at != std::string::npos) what = what.substr(at + 15);
+        else if (at = what.find("] "); what.rfind("[json.exception.", 0) == 0 && at != std::string::npos)
+            what = what.substr(at + 2);
+        // its "last read: '...'" holds raw file bytes: escape what is not printable ASCII, so
+        // the message stays one line of valid UTF-8 whatever the file holds
+        std::string printable;
+        for (unsigned char ch : what) {
+            if (ch >= 0x20 && ch < 0x7f) printable += static_cast<char>(ch);
+            else printable += "\\x" + std::string(1, "0123456789abcdef"[ch >> 4]) + "0123456789abcdef"[ch & 15];
+        }
+        fail(path + ": invalid JSON: " + printable);
     }
     if (!doc.is_object()) wrong_type(path, "a JSON object at the top level", doc);
 
@@ -308,6 +334,7 @@ config config::from_file(const std::string &path, const std::string &environment
     config c = detail::cfg::load_file(path, environment, "", "", std::move(base));
     // the key always comes from the environment: the file only names the variable
     detail::cfg::apply_write_key(c, read_env);
+    detail::cfg::apply_hash_key(c, read_env);
     c.validate();
     return c;
 }

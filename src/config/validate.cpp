@@ -115,7 +115,7 @@ void check_file(const std::string &path, const std::string &label) {
     if (::access(dir.c_str(), W_OK | X_OK) != 0) fail(label + ": directory " + quote(dir) + " is not writable");
 }
 
-std::string num(long long v) { return std::to_string(v); }
+template <typename T> std::string num(T v) { return std::to_string(v); } // size_t printed as size_t
 
 } // namespace
 } // namespace detail::cfg
@@ -137,6 +137,8 @@ void config::validate() const {
     for (const auto &k : key_table())
         if (k.get && k.get(c) < k.min)
             fail(k.name + from(c, k.name) + " must be at least " + num(k.min) + ", got " + num(k.get(c)));
+        else if (k.get && k.get(c) > k.max)
+            fail(k.name + from(c, k.name) + " must be at most " + num(k.max) + ", got " + num(k.get(c)));
 
     // Segment's limits, and the options that must agree with each other.
     if (max_batch_events > segment_max_batch_events)
@@ -167,6 +169,8 @@ void config::validate() const {
         if (d.type == destination::kind::file && trim(d.path).empty())
             fail("destination \"file:\"" + from(c, "destination") + " needs a path");
     }
+
+    validate_redaction(c);
 
     // The endpoint, whatever the destination: a wrong value is a mistake either way.
     host_parts h = parse_host(c);

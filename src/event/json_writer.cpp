@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace seglog::detail {
 
@@ -30,13 +31,45 @@ std::size_t utf8_sequence_length(const unsigned char *p, const unsigned char *en
     return 0;
 }
 
+// Bytes a JSON string can carry verbatim: printable ASCII other than '"' and '\\'.
+constexpr struct plain_table {
+    bool is[256];
+    constexpr plain_table() : is() {
+        for (int c = 0x20; c < 0x80; ++c) is[c] = c != '"' && c != '\\';
+    }
+} plain_bytes;
+inline bool plain(unsigned char c) { return plain_bytes.is[c]; }
+
+// Length of the leading run of plain bytes, 8 bytes per step (keys and values are mostly
+// plain ASCII, and this runs for every string of every event).
+std::size_t plain_prefix(const unsigned char *p, std::size_t n) {
+    constexpr std::uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & high; };
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        std::uint64_t x;
+        std::memcpy(&x, p + i, 8);
+        // any byte >= 0x80, < 0x20, == '"' or == '\\' (exact as "any"; the byte loop finds which)
+        if ((x | ((x - ones * 0x20) & ~x) | has_zero(x ^ (ones * '"')) | has_zero(x ^ (ones * '\\'))) & high) break;
+    }
+    while (i < n && plain(p[i])) ++i;
+    return i;
+}
+
 } // namespace
 
 bool append_json_string(std::string &out, std::string_view s) {
-    out.push_back('"');
     const auto *p = reinterpret_cast<const unsigned char *>(s.data());
+    const std::size_t clean = plain_prefix(p, s.size());
+    out.push_back('"');
+    if (clean == s.size()) { // the common case: one copy between the quotes
+        out.append(s.data(), s.size());
+        out.push_back('"');
+        return true;
+    }
     const auto *end = p + s.size();
     const auto *run = p; // start of the current run of bytes copied verbatim
+    p += clean;
     auto flush_run = [&](const unsigned char *upto) {
         out.append(reinterpret_cast<const char *>(run), static_cast<std::size_t>(upto - run));
     };
@@ -87,6 +120,34 @@ void append_uint(std::string &out, std::uint64_t v) {
 
 bool append_double(std::string &out, double v) {
     if (!std::isfinite(v)) return false;
+    // Fast path for the usual amounts and ratios: at most 3 decimals, 1e-3 <= |v| < 1e5. There
+    // the shortest round-trip form is fixed notation N/10^k with the least k for which N/10^k
+    // reads back as v, which is what to_chars below would write, at a fraction of its cost.
+    const double a = std::fabs(v);
+    if (a >= 1e-3 && a < 1e5) {
+        static constexpr double scale[] = {1, 10, 100, 1000};
+        for (int k = 0; k < 4; ++k) {
+            const double m = std::nearbyint(a * scale[k]);
+            if (m / scale[k] != a) continue;
+            const auto n = static_cast<std::uint64_t>(m);
+            const auto div = static_cast<std::uint64_t>(scale[k]);
+            char buf[24];
+            char *q = buf;
+            if (v < 0) *q++ = '-';
+            q = std::to_chars(q, buf + sizeof buf, n / div).ptr;
+            if (k) {
+                *q++ = '.';
+                std::uint64_t frac = n % div;
+                for (int d = k - 1; d >= 0; --d) {
+                    q[d] = static_cast<char>('0' + frac % 10);
+                    frac /= 10;
+                }
+                q += k;
+            }
+            out.append(buf, q);
+            return true;
+        }
+    }
     char buf[32];
     auto r = std::to_chars(buf, buf + sizeof buf, v); // shortest form that round-trips
     out.append(buf, r.ptr);
@@ -96,17 +157,71 @@ bool append_double(std::string &out, double v) {
 bool json_writer::fail(seglog::reason r) {
     failure_.code = r;
     failure_.key.clear();
+    failure_.size = 0;
+    failure_.limit = limit_;
     return false;
 }
 
+bool json_writer::fail_size(std::size_t string_size) {
+    fail(seglog::reason::event_too_large);
+    failure_.size = string_size;
+    return false;
+}
+
+bool json_writer::string(std::string_view s) {
+    if (s.size() > limit_) return fail_size(s.size()); // never copy a string that cannot fit
+    return append_json_string(out_, s) || fail(seglog::reason::invalid_utf8);
+}
+
+bool json_writer::members_ok(std::size_t n) {
+    if (n <= max_object_keys) return true;
+    fail(seglog::reason::too_many_keys);
+    failure_.size = max_object_keys;
+    return false;
+}
+
+namespace {
+// A key as it may appear in a message: short and valid UTF-8 (prepend escapes control
+// characters), else a placeholder.
+std::string printable_key(std::string_view k) {
+    std::string probe;
+    if (k.size() > 64 || !append_json_string(probe, k)) return "<key>";
+    return std::string(k);
+}
+} // namespace
+
 bool json_writer::prepend(std::string_view segment) {
-    std::string k(segment);
+    // Keys are caller data and the path ends up in a log line: control characters (a newline
+    // would forge a line) are written as \xNN.
+    std::string k;
+    for (const char ch : segment) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c >= 0x20 && c != 0x7F) {
+            k.push_back(ch);
+        } else {
+            k.append("\\x");
+            k.push_back(hex_digits[c >> 4]);
+            k.push_back(hex_digits[c & 0xF]);
+        }
+    }
     if (!failure_.key.empty()) k.append(".").append(failure_.key);
     failure_.key = std::move(k);
     return false;
 }
 
 bool json_writer::key(std::string_view k) {
+    // Limits first: a failure here names the key where writing stopped (parents prepend theirs).
+    if (!within_limit()) return prepend(printable_key(k));
+    if (++keys_ > max_total_keys) {
+        fail(seglog::reason::too_many_keys);
+        failure_.size = max_total_keys;
+        return prepend(printable_key(k));
+    }
+    if (k.size() > limit_) {
+        fail_size(k.size());
+        failure_.key = "<key>";
+        return false;
+    }
     if (append_json_string(out_, k)) {
         out_.push_back(':');
         return true;
@@ -124,8 +239,7 @@ bool json_writer::write(const value &v) {
     case value::kind::unsigned_integer: append_uint(out_, v.as_uint()); return true;
     case value::kind::floating:
         return append_double(out_, v.as_double()) || fail(seglog::reason::non_finite_number);
-    case value::kind::string:
-        return append_json_string(out_, v.as_string()) || fail(seglog::reason::invalid_utf8);
+    case value::kind::string: return string(v.as_string());
     case value::kind::json: return write(v.as_json(), 1);
     }
     return true;
@@ -141,15 +255,14 @@ bool json_writer::write(const nlohmann::json &j, int depth) {
     case t::number_unsigned: append_uint(out_, j.get<std::uint64_t>()); return true;
     case t::number_float:
         return append_double(out_, j.get<double>()) || fail(seglog::reason::non_finite_number);
-    case t::string:
-        return append_json_string(out_, j.get_ref<const std::string &>()) ||
-               fail(seglog::reason::invalid_utf8);
+    case t::string: return string(j.get_ref<const std::string &>());
     case t::binary: return fail(seglog::reason::not_an_object); // JSON cannot carry bytes
     case t::array: {
         if (depth >= max_json_depth) return fail(seglog::reason::too_deep);
         out_.push_back('[');
         std::size_t i = 0;
         for (const auto &e : j) {
+            if (!within_limit()) return prepend(std::to_string(i));
             if (i) out_.push_back(',');
             if (!write(e, depth + 1)) return prepend(std::to_string(i));
             ++i;
@@ -174,6 +287,7 @@ bool json_writer::write_members(const properties &p, bool leading_comma) {
         if (!j.is_object()) return fail(seglog::reason::not_an_object);
         return write_members(j, leading_comma);
     }
+    if (!members_ok(p.list().size())) return false;
     bool comma = leading_comma;
     for (const auto &prop : p.list()) {
         if (comma) out_.push_back(',');
@@ -186,6 +300,7 @@ bool json_writer::write_members(const properties &p, bool leading_comma) {
 
 bool json_writer::write_members(const nlohmann::json &obj, bool leading_comma,
                                 std::string_view skip_key, int depth) {
+    if (!members_ok(obj.size())) return false;
     bool comma = leading_comma;
     for (const auto &[k, v] : obj.items()) {
         if (!skip_key.empty() && k == skip_key) continue;

@@ -7,6 +7,7 @@
 #include <seglog/event.h>
 
 #include <cstdint>
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -23,16 +24,25 @@ bool append_double(std::string &out, double v);
 // Limits on nested data from a nlohmann::json value (an attacker-sized tree must not exhaust
 // the stack or the memory of the service).
 inline constexpr int max_json_depth = 32;
+// Keys per object and in the whole event (properties/traits and context): bounds the work an
+// event costs and the columns it creates downstream.
+inline constexpr std::size_t max_object_keys = 1000;
+inline constexpr std::size_t max_total_keys = 2000;
 
 // Outcome of writing a value: the reason it failed and the key it failed at.
 struct write_failure {
     seglog::reason code;
     std::string key; // dotted path of the offending key, e.g. "properties.items.2"; no values
+    std::size_t size = 0;  // event_too_large: the string's length (0: the event as a whole);
+                           // too_many_keys: the limit passed (max_object_keys or max_total_keys)
+    std::size_t limit = 0; // event_too_large: the writer's byte limit
 };
 
 class json_writer {
 public:
-    explicit json_writer(std::string &out) : out_(out) {}
+    // `max_bytes`: the event limit. A string longer than it is refused before it is copied, and
+    // writing stops at the first key or element once the output has passed it.
+    explicit json_writer(std::string &out, std::size_t max_bytes = SIZE_MAX) : out_(out), limit_(max_bytes) {}
     // Each returns false after recording the failure (see failure()); the failing key's path
     // is built on the way out, one segment per level, so success costs nothing.
     bool write(const value &v);
@@ -45,12 +55,20 @@ public:
     bool key(std::string_view k);
 
     const write_failure &failure() const { return failure_; }
+    // False (recording event_too_large) once the output has passed the byte limit.
+    bool within_limit() { return out_.size() <= limit_ || fail_size(0); }
+    // False (recording too_many_keys) for an object with more than max_object_keys members.
+    bool members_ok(std::size_t n);
     // Prefixes the failing key's path with `segment` (e.g. "properties").
     bool prepend(std::string_view segment);
 
 private:
     bool fail(seglog::reason r);
+    bool string(std::string_view s);
+    bool fail_size(std::size_t string_size);
     std::string &out_;
+    std::size_t limit_;
+    std::size_t keys_ = 0;
     write_failure failure_{seglog::reason::invalid_utf8, {}};
 };
 

@@ -65,21 +65,35 @@ void append_message_id(std::string &out) {
     std::uint64_t lo = gen.next();
     hi = (hi & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull; // version 4
     lo = (lo & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull; // RFC 4122 variant
-    static constexpr char hex[] = "0123456789abcdef";
+    // Two hex digits per byte from a table: this runs once per event on the caller's thread.
+    static constexpr struct hex_pairs {
+        char d[512];
+        constexpr hex_pairs() : d() {
+            constexpr char hex[] = "0123456789abcdef";
+            for (int i = 0; i < 256; ++i) {
+                d[2 * i] = hex[i >> 4];
+                d[2 * i + 1] = hex[i & 0xF];
+            }
+        }
+    } pairs;
     char buf[36];
     int pos = 0;
-    auto put = [&](std::uint64_t v, int nibbles) {
-        for (int i = nibbles - 1; i >= 0; --i) buf[pos++] = hex[(v >> (i * 4)) & 0xF];
+    auto put = [&](std::uint64_t v, int bytes) {
+        for (int i = bytes - 1; i >= 0; --i) {
+            const char *two = &pairs.d[2 * ((v >> (i * 8)) & 0xFF)];
+            buf[pos++] = two[0];
+            buf[pos++] = two[1];
+        }
     };
-    put(hi >> 32, 8);
+    put(hi >> 32, 4);
     buf[pos++] = '-';
-    put((hi >> 16) & 0xFFFF, 4);
+    put((hi >> 16) & 0xFFFF, 2);
     buf[pos++] = '-';
-    put(hi & 0xFFFF, 4);
+    put(hi & 0xFFFF, 2);
     buf[pos++] = '-';
-    put(lo >> 48, 4);
+    put(lo >> 48, 2);
     buf[pos++] = '-';
-    put(lo & 0xFFFFFFFFFFFFull, 12);
+    put(lo & 0xFFFFFFFFFFFFull, 6);
     out.append(buf, sizeof buf);
 }
 

@@ -26,6 +26,7 @@ const char *to_string(reason r) noexcept {
     case reason::non_finite_number: return "non_finite_number";
     case reason::invalid_utf8: return "invalid_utf8";
     case reason::too_deep: return "too_deep";
+    case reason::too_many_keys: return "too_many_keys";
     case reason::event_too_large: return "event_too_large";
     case reason::not_attached: return "not_attached";
     case reason::queue_full: return "queue_full";

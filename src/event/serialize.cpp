@@ -3,6 +3,7 @@
 #include "event/json_writer.h"
 #include "event/message_id.h"
 #include "event/timestamp.h"
+#include "redact/redact_writer.h"
 
 #include <seglog/version.h>
 
@@ -35,13 +36,24 @@ std::string describe_failure(const event_fields &f, const write_failure &w) {
         return what + " rejected: " + w.key + " nests deeper than " + std::to_string(max_json_depth) +
                " levels";
     case seglog::reason::not_an_object: return what + " rejected: " + w.key + " must be a JSON object";
+    case seglog::reason::too_many_keys:
+        if (w.size == max_total_keys)
+            return what + " rejected: the event has more than " + std::to_string(max_total_keys) +
+                   " keys in all (at " + w.key + ")";
+        return what + " rejected: " + w.key + " has more than " + std::to_string(max_object_keys) + " keys";
+    case seglog::reason::event_too_large:
+        if (w.size) // one string alone, refused before it was copied
+            return what + " rejected: " + w.key + " is a " + std::to_string(w.size) + "-byte string, over the " +
+                   std::to_string(w.limit) + "-byte limit per event";
+        return what + " rejected: over the " + std::to_string(w.limit) + "-byte limit per event at " + w.key;
     default: return what + " rejected: " + w.key;
     }
 }
 
 } // namespace
 
-std::optional<error> serialize_event(const event_fields &f, std::string &out, std::size_t max_event_bytes) {
+std::optional<error> serialize_event(const event_fields &f, std::string &out, std::size_t max_event_bytes,
+                                     const redactor *redact) {
     // Checks Segment would accept with a 200 and then silently drop.
     if (f.type == event_type::alias) {
         if (f.previous_id.empty())
@@ -58,7 +70,11 @@ std::optional<error> serialize_event(const event_fields &f, std::string &out, st
         return make_error(f, seglog::reason::missing_group_id, "group rejected: groupId is empty");
 
     out.clear();
-    json_writer w(out);
+    json_writer w(out, max_event_bytes);
+    // Redaction: only for the sections a rule can reach; otherwise the plain writer, so the
+    // path without rules costs this one null check per section.
+    const redactor::impl *rules = redact ? &redact->internals() : nullptr;
+    redaction_tally tally;
     auto failed = [&](std::string_view where) {
         w.prepend(where);
         return make_error(f, w.failure().code, describe_failure(f, w.failure()));
@@ -106,7 +122,10 @@ std::optional<error> serialize_event(const event_fields &f, std::string &out, st
 
     if (props_key) {
         out.append(",\"").append(props_key).append("\":{");
-        if (f.props && !w.write_members(*f.props)) return failed(props_key);
+        const section sec = props_key[0] == 't' ? section::traits : section::properties;
+        if (f.props && !(rules && rules->applies_to(sec) ? write_members_redacted(w, out, *f.props, *rules, sec, tally)
+                                                           : w.write_members(*f.props)))
+            return failed(props_key);
         out.push_back('}');
     }
 
@@ -116,7 +135,10 @@ std::optional<error> serialize_event(const event_fields &f, std::string &out, st
     if (ctx && !ctx->is_null()) {
         if (!ctx->is_object()) return bad(reason::not_an_object, "context");
         const std::size_t before = out.size();
-        if (!w.write_members(*ctx, false, "library")) return failed("context");
+        if (!(rules && rules->applies_to(section::context)
+                  ? write_members_redacted(w, out, *ctx, *rules, section::context, tally, "library")
+                  : w.write_members(*ctx, false, "library")))
+            return failed("context");
         if (out.size() != before) out.push_back(',');
     }
     out.append(library_context).append("},\"integrations\":");
@@ -135,6 +157,7 @@ std::optional<error> serialize_event(const event_fields &f, std::string &out, st
                               " bytes serialised, over the " + std::to_string(max_event_bytes) +
                               "-byte limit per event");
     }
+    if (rules) rules->record(tally); // counted only for events that go out
     return std::nullopt;
 }
 

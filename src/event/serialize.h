@@ -6,6 +6,7 @@
 
 #include <seglog/error.h>
 #include <seglog/event.h>
+#include <seglog/redaction.h>
 
 #include <optional>
 #include <string>
@@ -33,8 +34,9 @@ inline std::string_view record_message_id(std::string_view record) {
 }
 
 // Writes the event into `out` (cleared first). On a validation failure returns the error
-// (no property values in it) and leaves `out` unspecified.
+// (no property values in it) and leaves `out` unspecified. `redact`: rules applied to
+// properties/traits and context while they are written (nullptr: none, the plain path).
 std::optional<error> serialize_event(const event_fields &fields, std::string &out,
-                                     std::size_t max_event_bytes = 32 * 1024);
+                                     std::size_t max_event_bytes = 32 * 1024, const redactor *redact = nullptr);
 
 } // namespace seglog::detail

@@ -13,14 +13,17 @@ void append_iso8601(std::string &out, std::chrono::system_clock::time_point t) {
         ms += 1000;
         --secs;
     }
-    thread_local long long cached_secs = -1;
+    // -1 is a real second (1969-12-31T23:59:59), so "nothing cached yet" needs its own flag.
+    thread_local bool cache_valid = false;
+    thread_local long long cached_secs = 0;
     thread_local char cached[21]; // "YYYY-MM-DDTHH:MM:SS."
-    if (secs != cached_secs) {
+    if (!cache_valid || secs != cached_secs) {
         const std::time_t tt = static_cast<std::time_t>(secs);
         std::tm tm{};
         gmtime_r(&tt, &tm);
         std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S.", &tm);
         cached_secs = secs;
+        cache_valid = true;
     }
     out.append(cached, 20);
     out.push_back(static_cast<char>('0' + ms / 100));

@@ -53,6 +53,14 @@ void scrub(std::string &text, const std::string &secret) {
 
 } // namespace
 
+void on_header_line(std::string_view line, std::optional<std::string> &retry_after) {
+    // A status line starts a new response (a proxy's CONNECT answer, a 100 Continue): only
+    // the headers of the last one count.
+    if (iequals_prefix(line, "HTTP/")) retry_after.reset();
+    else if (iequals_prefix(line, "retry-after:"))
+        retry_after = std::string(trim(line.substr(12)));
+}
+
 struct http_transport::impl {
     struct transfer {
         CURL *easy = nullptr;
@@ -102,12 +110,7 @@ struct http_transport::impl {
 
     static std::size_t on_header(char *data, std::size_t size, std::size_t n, void *user) {
         auto *t = static_cast<transfer *>(user);
-        const std::string_view line(data, size * n);
-        // A status line starts a new response (a proxy's CONNECT answer, a 100 Continue): only
-        // the headers of the last one count.
-        if (iequals_prefix(line, "HTTP/")) t->retry_after.reset();
-        else if (iequals_prefix(line, "retry-after:"))
-            t->retry_after = std::string(trim(line.substr(12)));
+        on_header_line(std::string_view(data, size * n), t->retry_after);
         return size * n;
     }
 
@@ -127,6 +130,8 @@ struct http_transport::impl {
     }
 
     void start(http_request req) {
+        // Compress first: if it throws, no handle has been taken out of the pool yet.
+        std::string body = opts.gzip ? gzip_compress(req.body) : std::move(req.body);
         std::unique_ptr<transfer> t;
         if (!idle.empty()) {
             t = std::move(idle.back());
@@ -139,7 +144,7 @@ struct http_transport::impl {
             if (!t->easy) return fail_now(req.id, "curl_easy_init failed");
         }
         t->id = req.id;
-        t->body = opts.gzip ? gzip_compress(req.body) : std::move(req.body);
+        t->body = std::move(body);
         t->response_body.clear();
         t->retry_after.reset();
         t->errbuf[0] = '\0';

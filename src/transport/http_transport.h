@@ -70,6 +70,10 @@ private:
 // Parses a Retry-After header value: delta-seconds or an HTTP-date. nullopt when malformed.
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
                                                            std::chrono::system_clock::time_point now);
+// One header line as libcurl's header callback receives it (CRLF included): a status line
+// forgets the Retry-After seen so far (only the final response's headers count), a
+// Retry-After line sets its raw, trimmed value. Pure, so that fuzz/ can drive it.
+void on_header_line(std::string_view line, std::optional<std::string> &retry_after);
 // gzip-compresses `in` (zlib, gzip wrapper).
 std::string gzip_compress(std::string_view in);
 

@@ -34,6 +34,7 @@
 #include <random>
 #include <set>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 #include <unordered_set>
 
@@ -51,6 +52,77 @@ std::string lower_trimmed(std::string s) {
     s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
     for (auto &c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
+}
+
+// count_ids_only: the messageIds of a {"batch":[{...},...]} body without a JSON tree. Walks the
+// bytes once, skipping strings (escapes included) and tracking nesting, so a "messageId" inside
+// a string or a nested object is never taken. `events` counts the batch's object elements and
+// `largest` is the byte size of the biggest one. false: not a well-nested batch body.
+bool scan_batch_ids(std::string_view b, std::vector<std::string> &ids, std::size_t &events,
+                    std::size_t &largest) {
+    const char *const begin = b.data();
+    const char *const end = begin + b.size();
+    std::string stack;  // '{' and '['
+    std::string_view key1;  // the latest key of the top-level object
+    bool in_batch = false;  // inside the top-level "batch" array
+    const char *element_start = begin;
+    auto skip_ws = [&](const char *p) {
+        while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
+        return p;
+    };
+    // p at an opening quote: the closing one (a quote after an even run of backslashes), or end.
+    auto string_end = [&](const char *p) {
+        for (const char *q = p + 1;;) {
+            q = static_cast<const char *>(std::memchr(q, '"', static_cast<std::size_t>(end - q)));
+            if (!q) return end;
+            std::size_t backslashes = 0;
+            for (const char *r = q - 1; r > p && *r == '\\'; --r) ++backslashes;
+            if (backslashes % 2 == 0) return q;
+            ++q;
+        }
+    };
+    for (const char *p = begin; p < end;) {
+        const char c = *p;
+        if (c == '"') {
+            const char *close = string_end(p);
+            if (close == end) return false;
+            const std::string_view text(p + 1, static_cast<std::size_t>(close - p - 1));
+            p = skip_ws(close + 1);
+            if (p == end || *p != ':') continue;  // a value, not a key
+            if (stack.size() == 1) key1 = text;
+            if (stack.size() == 3 && in_batch && text == "messageId") {
+                p = skip_ws(p + 1);
+                if (p < end && *p == '"') {
+                    const char *vclose = string_end(p);
+                    if (vclose == end) return false;
+                    const std::string_view v(p + 1, static_cast<std::size_t>(vclose - p - 1));
+                    if (v.find('\\') == std::string_view::npos) ids.emplace_back(v);
+                    else
+                        ids.push_back(nlohmann::json::parse(std::string_view(p, static_cast<std::size_t>(vclose - p + 1)))
+                                          .get<std::string>());
+                    p = vclose + 1;
+                }
+            }
+            continue;
+        }
+        if (c == '{' || c == '[') {
+            if (c == '[' && stack.size() == 1 && key1 == "batch") in_batch = true;
+            if (c == '{' && stack.size() == 2 && in_batch) {
+                element_start = p;
+                ++events;
+            }
+            stack.push_back(c);
+            if (stack.size() > 512) return false;
+        } else if (c == '}' || c == ']') {
+            if (stack.empty() || stack.back() != (c == '}' ? '{' : '[')) return false;
+            stack.pop_back();
+            if (c == '}' && stack.size() == 2 && in_batch)
+                largest = std::max(largest, static_cast<std::size_t>(p + 1 - element_start));
+            if (c == ']' && stack.size() == 1) in_batch = false;
+        }
+        ++p;
+    }
+    return stack.empty();
 }
 
 // gzip (RFC 1952), several members allowed as gzip(1) does.
@@ -384,7 +456,14 @@ void collector::impl::handle(const httplib::Request &req, httplib::Response &res
 
     std::vector<const nlohmann::json *> events;
     std::vector<std::pair<std::string, const nlohmann::json *>> ids;
-    if (!protocol_error && !rec.body.empty()) {
+    std::size_t scanned_events = 0, largest_event = 0;
+    if (opt.count_ids_only) {
+        std::vector<std::string> found;
+        if (!protocol_error && !rec.body.empty() &&
+            !scan_batch_ids(rec.body, found, scanned_events, largest_event))
+            refuse(400, "invalid JSON");
+        for (auto &id : found) ids.emplace_back(std::move(id), nullptr);
+    } else if (!protocol_error && !rec.body.empty()) {
         rec.json = nlohmann::json::parse(rec.body, nullptr, false);
         rec.json_valid = !rec.json.is_discarded();
         if (!rec.json_valid) {
@@ -404,13 +483,15 @@ void collector::impl::handle(const httplib::Request &req, httplib::Response &res
         auto id = e->find("messageId");
         if (id != e->end() && id->is_string()) ids.emplace_back(id->get<std::string>(), e);
     }
-    rec.events = events.size();
+    rec.events = opt.count_ids_only ? scanned_events : events.size();
     for (auto &p : ids) rec.message_ids.push_back(p.first);
 
     if (!protocol_error && opt.segment_limits) {
         if (rec.body.size() > max_batch_bytes) refuse(400, "batch too large");
-        else if (events.size() > max_batch_events) refuse(400, "too many events in batch");
-        else
+        else if (rec.events > max_batch_events) refuse(400, "too many events in batch");
+        else if (opt.count_ids_only) {
+            if (largest_event > max_event_bytes) refuse(400, "event too large");
+        } else if (rec.body.size() > max_event_bytes)  // else no event can be over the limit
             for (auto *e : events)
                 if (e->dump().size() > max_event_bytes) {
                     refuse(400, "event too large");
@@ -461,7 +542,7 @@ void collector::impl::handle(const httplib::Request &req, httplib::Response &res
             for (auto &[id, e] : ids) {
                 if (accepted_set.insert(id).second) {
                     accepted_order.push_back(id);
-                    if (opt.record_bodies) accepted_events.push_back(*e);
+                    if (opt.record_bodies && e) accepted_events.push_back(*e);
                 } else {
                     ++st.duplicates;
                     ++rec.duplicates;

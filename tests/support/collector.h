@@ -92,7 +92,12 @@ struct collector_options {
     bool record_bodies = true;       // false: requests() without bodies (benchmarks)
     bool keep_requests = true;       // false: requests() stays empty; counters, accepted ids
                                      // and on_request() still work (long CLI runs)
-    std::size_t threads = 8;         // one per open connection (keep-alive)
+    bool count_ids_only = false;     // benchmarks: no JSON tree is built. The messageIds of a
+                                     // {"batch":[...]} body are found by a scanner that tracks
+                                     // strings and nesting (exact for valid JSON: only keys of
+                                     // the batch's elements count); no poison rules, no
+                                     // request.json, invalid JSON is not always detected
+    std::size_t threads = 8;         // one per open connection; more connections wait
     std::chrono::seconds keep_alive{5};  // idle connections are closed after this
 };
 
@@ -136,7 +141,7 @@ public:
     void clear_faults();                       // script, ratio, poison, default -> 200 "{}"
 
     // --- what arrived (thread-safe copies) ---
-    std::vector<request> requests() const;     // empty bodies unless record_bodies
+    std::vector<request> requests() const;     // see record_bodies, keep_requests
     collector_stats stats() const;
     std::size_t request_count() const;
     std::size_t connection_count() const;
@@ -145,7 +150,7 @@ public:
     std::size_t event_count() const;
     bool accepted(const std::string &message_id) const;
     std::vector<std::string> accepted_ids() const;        // in order of first acceptance
-    std::vector<nlohmann::json> accepted_events() const;  // first occurrence of each id
+    std::vector<nlohmann::json> accepted_events() const;  // first of each id; record_bodies
     void clear_records();                      // forget requests and counters, not faults
 
     // Called on a server thread after each request is recorded (the CLI prints from it).

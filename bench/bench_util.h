@@ -1,0 +1,53 @@
+#pragma once
+// Small helpers shared by the benchmarks: percentiles, peak RSS, argument parsing.
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace seglog::bench {
+
+struct percentiles {
+    double p50, p99, p999, max;
+};
+
+// Sorts `v` in place.
+inline percentiles summarize(std::vector<double> &v) {
+    std::sort(v.begin(), v.end());
+    auto at = [&](double q) { return v.empty() ? 0.0 : v[std::min(v.size() - 1, static_cast<std::size_t>(q * v.size()))]; };
+    return {at(0.50), at(0.99), at(0.999), v.empty() ? 0.0 : v.back()};
+}
+
+inline long peak_rss_kib() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+// --name value or --name=value; `fallback` when absent.
+inline std::string arg(int argc, char **argv, const char *name, const char *fallback) {
+    const std::size_t n = std::strlen(name);
+    for (int i = 1; i < argc; ++i) {
+        if (std::strncmp(argv[i], name, n) != 0) continue;
+        if (argv[i][n] == '=') return argv[i] + n + 1;
+        if (argv[i][n] == '\0' && i + 1 < argc) return argv[i + 1];
+    }
+    return fallback;
+}
+inline bool flag(int argc, char **argv, const char *name) {
+    for (int i = 1; i < argc; ++i)
+        if (std::strcmp(argv[i], name) == 0) return true;
+    return false;
+}
+
+inline double seconds_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+} // namespace seglog::bench

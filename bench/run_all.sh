@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Runs every benchmark in bench/ and writes their figures, with a description of the
+# machine, to bench/RESULTS.md. Benchmarks print figures; none of them is a test.
+#
+#   bench/run_all.sh [build-dir]          (default: build-perf)
+#
+# The build dir is configured as a release build if it does not exist yet:
+#   meson setup build-perf --buildtype=release -Db_ndebug=true -Dtests=true -Dexamples=false
+# Environment: EVENTS (default 1000000) for the delivery runs, QUICK=1 for a short smoke run.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+build=${1:-build-perf}
+case $build in /*) ;; *) build=$root/$build ;; esac
+out=$here/RESULTS.md
+events=${EVENTS:-1000000}
+
+if [ ! -d "$build" ]; then
+    meson setup "$build" "$root" --buildtype=release -Db_ndebug=true -Dtests=true -Dexamples=false
+fi
+ninja -C "$build" bench/bench_call_latency bench/bench_lines bench/bench_delivery >/dev/null
+
+latency_args=()
+lines_args=()
+if [ "${QUICK:-0}" = 1 ]; then
+    events=${EVENTS:-100000}
+    latency_args=(--bursts 2000 --off-calls 10000000)
+    lines_args=(--lines 200000 --rounds 2)
+fi
+
+buildtype=$(meson introspect --buildoptions "$build" | python3 -c "
+import json, sys
+o = {x['name']: x['value'] for x in json.load(sys.stdin)}
+print('%s, b_ndebug=%s, b_sanitize=%s' % (o['buildtype'], o['b_ndebug'], o['b_sanitize']))")
+compiler=$(meson introspect --compilers "$build" 2>/dev/null | python3 -c "
+import json, sys
+c = json.load(sys.stdin)['host']['cpp']
+print(c['id'], c['version'])" 2>/dev/null || c++ --version | head -1)
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+run() { # title, command...
+    local title=$1
+    shift
+    echo ">>> $title" >&2
+    {
+        echo
+        echo "### $title"
+        echo
+        echo '```'
+        echo "\$ ${*#$build/}"
+        "$@" 2>&1 || echo "(exit status $?)"
+        echo '```'
+    } >>"$tmp/body"
+}
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+b=$build/bench
+run "1 & 5. Call latency and tracking switched off" "$b/bench_call_latency" "${latency_args[@]}"
+run "2. Normal log lines through demux_sink vs direct" "$b/bench_lines" "${lines_args[@]}"
+run "3a. Delivery, loopback, block, no gzip" "$b/bench_delivery" --events "$events" --overflow block --block-timeout-ms 60000
+run "3b. Delivery, loopback, block, gzip" "$b/bench_delivery" --events "$events" --overflow block --block-timeout-ms 60000 --gzip
+run "3c. Delivery, loopback, drop_newest" "$b/bench_delivery" --events "$events" --overflow drop_newest
+# docs/performance.md: the settings recommended for high volume / a slow link.
+run "4a. Slow link (collector answers after 100 ms), recommended settings" \
+    "$b/bench_delivery" --events "$events" --overflow block --block-timeout-ms 60000 --delay-ms 100 \
+    --flush-at 2500 --max-in-flight 8
+run "4b. Slow link (collector answers after 100 ms), default settings" \
+    "$b/bench_delivery" --events "$((events / 4))" --overflow block --block-timeout-ms 60000 --delay-ms 100
+
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+
+{
+    echo "# Benchmark results"
+    echo
+    echo "Written by \`bench/run_all.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC')."
+    echo "Targets and how to read these figures: [docs/performance.md](../docs/performance.md)."
+    echo
+    echo "| machine | |"
+    echo "|---|---|"
+    echo "| CPUs (nproc) | $(nproc) |"
+    echo "| CPU model | $cpu |"
+    echo "| memory | $mem |"
+    echo "| kernel | $(uname -sr) |"
+    echo "| compiler | $compiler |"
+    echo "| build | $buildtype |"
+    echo "| source | $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?') $(git -C "$root" diff --quiet 2>/dev/null || echo '(with uncommitted changes)') |"
+    echo "| load average (1/5/15 min) | before: $load_before; after: $load_after |"
+    cat "$tmp/body"
+} >"$out"
+echo "wrote $out" >&2
