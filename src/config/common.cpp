@@ -96,4 +96,16 @@ config::env_reader process_env_reader() {
     };
 }
 
+std::string show(const nlohmann::json &v) {
+    if (v.is_null()) return "null";
+    std::string text = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    if (text.size() > 60) {
+        std::size_t cut = 57; // not inside a UTF-8 sequence: the message must stay valid UTF-8
+        while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+        text.resize(cut);
+        text += "...";
+    }
+    return std::string(v.type_name()) + " " + text;
+}
+
 } // namespace seglog::detail::cfg

@@ -75,4 +75,7 @@ struct key_spec {
 inline constexpr long long max_duration_ms = 365LL * 24 * 3600 * 1000;
 const std::vector<key_spec> &key_table();
 
+// "string \"500\"", "number 1.5", "null": a value's type, then the value cut short (valid UTF-8).
+std::string show(const nlohmann::json &v);
+
 } // namespace seglog::detail::cfg

@@ -17,18 +17,6 @@ using json = nlohmann::json;
 
 namespace {
 
-// "string \"500\"", "number 1.5", "null": the type, then the value, cut short.
-std::string show(const json &v) {
-    if (v.is_null()) return "null";
-    std::string text = v.dump(-1, ' ', false, json::error_handler_t::replace);
-    if (text.size() > 60) {
-        std::size_t cut = 57; // not inside a UTF-8 sequence: the message must stay valid UTF-8
-        while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-        text.resize(cut);
-        text += "...";
-    }
-    return std::string(v.type_name()) + " " + text;
-}
 
 [[noreturn]] void wrong_type(const std::string &where, const char *expected, const json &v) {
     fail(where + ": expected " + expected + ", got " + show(v));

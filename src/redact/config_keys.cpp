@@ -16,17 +16,6 @@ namespace {
 constexpr std::size_t min_hash_key_bytes = 16;
 constexpr const char *default_hash_key_env = "SEGLOG_HASH_KEY";
 
-std::string show(const json &v) {
-    if (v.is_null()) return "null";
-    std::string text = v.dump(-1, ' ', false, json::error_handler_t::replace);
-    if (text.size() > 60) {
-        std::size_t cut = 57; // not inside a UTF-8 sequence: the message must stay valid UTF-8
-        while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-        text.resize(cut);
-        text += "...";
-    }
-    return std::string(v.type_name()) + " " + text;
-}
 
 bool is_env_name(const std::string &s) {
     if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
