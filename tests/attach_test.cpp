@@ -25,31 +25,18 @@
 #include <string>
 #include <vector>
 
+#include "temp_files.h"
+
 using nlohmann::json;
 
 namespace {
 
-struct temp_dir {
-    std::string path;
-    temp_dir() {
-        char tmpl[] = "/tmp/seglog-attach-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~temp_dir() {
-        const std::string cmd = "rm -rf '" + path + "'";
-        (void)std::system(cmd.c_str());
-    }
-    std::string file(const std::string &name) const { return path + "/" + name; }
+using seglog_test::read_lines;
+
+struct temp_dir : seglog_test::temp_dir {
+    temp_dir() : seglog_test::temp_dir("seglog-attach") {}
 };
 
-std::vector<std::string> read_lines(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    std::vector<std::string> lines;
-    std::string line;
-    while (std::getline(in, line)) lines.push_back(line);
-    return lines;
-}
 
 seglog::config file_config(const std::string &path) {
     seglog::config cfg;

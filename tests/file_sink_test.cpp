@@ -23,32 +23,18 @@
 #include <string>
 #include <vector>
 
+#include "temp_files.h"
+
 using nlohmann::json;
 
 namespace {
 
-// A fresh directory under /tmp, removed with its files at the end of the test.
-struct temp_dir {
-    std::string path;
-    temp_dir() {
-        char tmpl[] = "/tmp/seglog-file-sink-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
-        path = tmpl;
-    }
-    ~temp_dir() {
-        const std::string cmd = "rm -rf '" + path + "'";
-        (void)std::system(cmd.c_str());
-    }
-    std::string file(const std::string &name) const { return path + "/" + name; }
+using seglog_test::read_lines;
+
+struct temp_dir : seglog_test::temp_dir {
+    temp_dir() : seglog_test::temp_dir("seglog-file-sink") {}
 };
 
-std::vector<std::string> read_lines(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    std::vector<std::string> lines;
-    std::string line;
-    while (std::getline(in, line)) lines.push_back(line);
-    return lines;
-}
 
 std::string read_all(const std::string &path) {
     std::ifstream in(path, std::ios::binary);

@@ -28,7 +28,6 @@ public:
 protected:
     std::shared_ptr<const redactor> redaction_;
 };
-void note_router_created() noexcept; // invalidates the per-thread "is this logger attached" cache
 // One readable line for an event record (development rendering); no write key, ever.
 std::string render_event_line(std::string_view record);
 } // namespace detail
@@ -43,7 +42,6 @@ public:
                bool echo_events = false, std::shared_ptr<const redactor> redaction = nullptr)
         : log_sinks_(std::move(log_sinks)), event_sinks_(std::move(event_sinks)), echo_(echo_events) {
         redaction_ = std::move(redaction);
-        detail::note_router_created();
     }
 
     // The sink lists are fixed at construction, so routing takes no lock of its own: each

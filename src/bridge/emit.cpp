@@ -71,9 +71,6 @@ void emit(spdlog::logger &logger, const event_fields &f) {
 
 } // namespace
 
-// Kept for the demux constructor; routing is no longer cached (see has_router).
-void note_router_created() noexcept {}
-
 } // namespace detail
 
 using detail::emit;
