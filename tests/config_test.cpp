@@ -549,6 +549,9 @@ TEST_CASE("file errors: the top level") {
           "seglog config: " + f + ", profile \"p\": expected an object, got string \"segment\"");
     CHECK(err(R"({"defaults": 3, "profiles": {"p": {}}})") ==
           "seglog config: " + f + ", \"defaults\": expected an object, got number 3");
+    // Control characters in a quoted value are escaped, DEL (0x7f) included.
+    CHECK(err("{\"profiles\": {\"p\": \"a\x7f\\u0007b\"}}") ==
+          "seglog config: " + f + ", profile \"p\": expected an object, got string \"a\\u007f\\u0007b\"");
     std::string g = dir.write("g.json", R"({"default_environment": 1, "profiles": {"p": {}}})");
     CHECK(error_of([&] { config::from_file(g, "", base_in(dir), reader({})); }) ==
           "seglog config: " + g + ", key \"default_environment\": expected a string, got number 1");

@@ -98,7 +98,13 @@ config::env_reader process_env_reader() {
 
 std::string show(const nlohmann::json &v) {
     if (v.is_null()) return "null";
-    std::string text = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    const std::string dumped = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    // dump() escapes the C0 controls but leaves DEL raw: escape it too, for terminals and logs.
+    std::string text;
+    for (char ch : dumped) {
+        if (ch == '\x7f') text += "\\u007f";
+        else text += ch;
+    }
     if (text.size() > 60) {
         std::size_t cut = 57; // not inside a UTF-8 sequence: the message must stay valid UTF-8
         while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
