@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Takes seglog as a Meson subproject of a small service (tests/subproject/), twice:
+#   system    spdlog, fmt and nlohmann_json from Debian 12's packages;
+#   fallback  --wrap-mode=forcefallback: the same libraries from seglog's wraps, downloaded
+#             from Debian's source archive (deb.debian.org), hash-checked and built.
+# Each build runs the consumer, which writes one event to a file and checks it.
+# Usage: scripts/test-subproject.sh [system|fallback]...   (default: both)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+SEGLOG_WITH_WRAPS=1 scripts/install-deps.sh
+
+work=${SEGLOG_SUBPROJECT_BUILD:-build-subproject}
+modes=("$@")
+[ ${#modes[@]} -eq 0 ] && modes=(system fallback)
+
+# The consumer's tree: its own files plus what a copy of seglog in subprojects/ needs.
+rm -rf "$work"
+mkdir -p "$work/src/subprojects/seglog/subprojects"
+cp tests/subproject/meson.build tests/subproject/consumer.cpp "$work/src/"
+cp -r meson.build meson_options.txt include src "$work/src/subprojects/seglog/"
+cp -r subprojects/*.wrap subprojects/packagefiles "$work/src/subprojects/seglog/subprojects/"
+
+for mode in "${modes[@]}"; do
+    start=$(date +%s)
+    case $mode in
+        system)   wrap_mode=default ;;
+        fallback) wrap_mode=forcefallback ;;
+        *) echo "test-subproject: unknown mode '$mode' (system or fallback)"; exit 2 ;;
+    esac
+    build="$root/$work/build-$mode"
+    (cd "$work/src" && meson setup "$build" --wrap-mode="$wrap_mode" >"$build.setup.log" 2>&1) || {
+        tail -30 "$build.setup.log"; echo "test-subproject: $mode: meson setup failed"; exit 1; }
+    grep -E "(dependency|Subproject) (spdlog|fmt|nlohmann_json|seglog)|Downloading" "$build.setup.log" | sed "s/^/  /" || true
+    ninja -C "$build" -j "${SEGLOG_JOBS:-2}" >"$build.ninja.log" 2>&1 || {
+        tail -30 "$build.ninja.log"; echo "test-subproject: $mode: build failed"; exit 1; }
+    meson test -C "$build" --print-errorlogs consumer || { echo "test-subproject: $mode: FAILED"; exit 1; }
+    cat "$build/meson-logs/testlog.txt" | grep "^consumer:" || true
+    echo "test-subproject: $mode ok ($(( $(date +%s) - start )) s)"
+done
