@@ -572,6 +572,11 @@ TEST_CASE("file errors: unknown environment lists the profiles and says where th
     CHECK(error_of([&] { config::from_file(g, "", base_in(dir), reader({})); }) ==
           "seglog config: " + g + ": no profile for environment \"dev\" (from " + g +
               ", \"default_environment\"); profiles: development");
+    // A name that is not plain is quoted, its control characters escaped.
+    std::string h = dir.write("h.json", "{\"profiles\": {\"prod\\u0001\": {}, \"st\x7f\": {}, \"a, b\": {}, \"dev-1.x\": {}}}");
+    CHECK(error_of([&] { config::from_file(h, "qa", base_in(dir), reader({})); }) ==
+          "seglog config: " + h +
+              ": no profile for environment \"qa\"; profiles: \"a, b\", dev-1.x, \"prod\\x01\", \"st\\x7f\"");
 }
 
 TEST_CASE("file errors: keys and types, naming file, profile, key and value") {

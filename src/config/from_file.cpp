@@ -4,6 +4,7 @@
 #include "config_detail.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdio>
@@ -227,9 +228,17 @@ std::string read_file(const std::string &path, const std::string &path_origin) {
     return text;
 }
 
+// Plain names as they are ("profiles: dev, prod"); any other name quoted and escaped, so that
+// a control character or a comma in a profile's name cannot garble the message.
 std::string join_keys(const json &obj) {
+    auto plain = [](const std::string &k) {
+        return !k.empty() && std::all_of(k.begin(), k.end(), [](unsigned char c) {
+            return std::isalnum(c) || c == '_' || c == '-' || c == '.';
+        });
+    };
     std::string out;
-    for (auto it = obj.begin(); it != obj.end(); ++it) out += (out.empty() ? "" : ", ") + it.key();
+    for (auto it = obj.begin(); it != obj.end(); ++it)
+        out += (out.empty() ? "" : ", ") + (plain(it.key()) ? it.key() : quote(it.key()));
     return out.empty() ? "(none)" : out;
 }
 
