@@ -497,6 +497,26 @@ TEST_CASE("a batch below flush_at leaves after flush_interval, without flush()")
     CHECK(c.wait_for([&] { return cl.stats().delivered == 4; }, patience));
 }
 
+TEST_CASE("a batch is dated from its first event, not from when the worker saw it") {
+    // Producers do not wake the worker for a batch that is not full (a syscall on the caller's
+    // path); the worker, asleep for at most flush_interval, dates the batch from the event's
+    // arrival. An event that arrives while the worker sleeps still leaves flush_interval after
+    // it, not up to twice that.
+    collector c;
+    auto cfg = config_for(c);
+    cfg.flush_at = 100;
+    cfg.flush_interval = 2s;
+    seglog::client cl(cfg);
+    // The worker went to sleep for flush_interval when it started; arrive in the middle of it.
+    std::this_thread::sleep_for(1200ms);
+    const auto pushed = std::chrono::steady_clock::now();
+    REQUIRE(cl.track(seglog::user("u-dated"), "Dated"));
+    REQUIRE(c.wait_for_unique(1, patience));
+    const auto waited = std::chrono::steady_clock::now() - pushed;
+    CHECK(waited >= cfg.flush_interval - 50ms);
+    CHECK(waited < cfg.flush_interval + 400ms); // undated, it would leave ~2.8 s after the push
+}
+
 // ---------------------------------------------------------------------------------------------
 // The per-event limit
 // ---------------------------------------------------------------------------------------------

@@ -294,21 +294,23 @@ TEST_CASE("messageId is a UUID v4 at bytes [14,50), unique across 100k ids from 
 }
 
 TEST_CASE("a forked child does not repeat its parent's messageIds") {
-    std::string parent_first;
-    seglog::detail::append_message_id(parent_first); // seeds this thread's generator
+    seglog::detail::text_buffer first;
+    seglog::detail::append_message_id(first); // seeds this thread's generator
+    const std::string parent_first(first.view());
     int fds[2];
     REQUIRE(::pipe(fds) == 0);
     const pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
-        std::string id;
+        seglog::detail::text_buffer id;
         seglog::detail::append_message_id(id);
         const auto n = ::write(fds[1], id.data(), id.size());
         ::_exit(n == static_cast<ssize_t>(id.size()) ? 0 : 1);
     }
     ::close(fds[1]);
-    std::string parent_next;
-    seglog::detail::append_message_id(parent_next);
+    seglog::detail::text_buffer next;
+    seglog::detail::append_message_id(next);
+    const std::string parent_next(next.view());
     char buf[64];
     std::string child;
     ssize_t n;
@@ -556,14 +558,15 @@ TEST_CASE("numbers are written in the shortest form that reads back as the same 
     }
     int mismatches = 0;
     for (double v : values) {
-        std::string out;
-        REQUIRE(seglog::detail::append_double(out, v));
+        seglog::detail::text_buffer buf;
+        REQUIRE(seglog::detail::append_double(buf, v));
+        const std::string out(buf.view());
         if (out != shortest(v) || std::strtod(out.c_str(), nullptr) != v) {
             if (++mismatches <= 5) MESSAGE("value ", shortest(v), " written as ", out);
         }
     }
     CHECK(mismatches == 0);
-    std::string out;
+    seglog::detail::text_buffer out;
     CHECK_FALSE(seglog::detail::append_double(out, std::nan("")));
     CHECK_FALSE(seglog::detail::append_double(out, -std::numeric_limits<double>::infinity()));
 }

@@ -52,7 +52,7 @@ void emit(spdlog::logger &logger, const event_fields &f) {
                                 to_string(f.type), {}, {}, 0});
         return;
     }
-    thread_local std::string buffer;
+    thread_local text_buffer buffer;
     // The logger's rules come with its router: no global to read, and two loggers attached with
     // different profiles keep their own. A null pointer is the plain, unchanged path.
     if (auto err = serialize_event(f, buffer, 32 * 1024, router->redaction())) {

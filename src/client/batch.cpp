@@ -50,7 +50,7 @@ std::string batch_body(const batch &b, std::chrono::system_clock::time_point sen
         body.append(b.records[i].json);
     }
     body.append("],\"sentAt\":\"");
-    append_iso8601(body, sent_at);
+    body += iso8601(sent_at);
     body.append("\"}");
     return body;
 }

@@ -68,6 +68,10 @@ struct client::impl {
     std::thread worker;
 
     std::atomic<bool> sleeping{false};
+    // steady_clock time of the first record pushed after the worker drained the queue: the
+    // worker dates a new batch from it, so the producer need not wake the worker to start the
+    // flush_interval clock.
+    std::atomic<std::chrono::steady_clock::rep> first_arrival{0};
     std::atomic<bool> flush_requested{false};
     std::atomic<bool> stop_requested{false};
     std::atomic<bool> closed{false};

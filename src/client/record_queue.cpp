@@ -158,7 +158,7 @@ record_queue::push_result record_queue::push(std::string_view record) {
     r.queued_events = queued_events_.fetch_add(1) + 1;
     r.queued_bytes_before = queued_bytes_.fetch_add(bytes);
     r.queued_bytes = r.queued_bytes_before + bytes;
-    r.wake_worker = r.queued_events == 1;
+    r.first_after_drain = r.queued_events == 1;
     return r;
 }
 

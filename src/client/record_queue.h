@@ -40,7 +40,7 @@ public:
     enum class outcome { accepted, full, closed };
     struct push_result {
         outcome result = outcome::accepted;
-        bool wake_worker = false;           // first record after the worker drained the queue
+        bool first_after_drain = false;     // first record since the worker last drained the queue
         std::size_t queued_events = 0;      // queued (not yet drained) after this push
         std::size_t queued_bytes_before = 0, queued_bytes = 0;
         std::vector<queued_record> evicted; // drop_oldest: accepted records pushed out

@@ -213,13 +213,17 @@ void client::impl::run() {
         // nothing is batched against a wall, and drop_oldest can still push the oldest out.
         const bool hold_queue = !stopping && now < w.paused_until;
         if (!hold_queue) queue.drain(incoming);
+        // A batch is dated from its first event's arrival, not from when the worker saw it. The
+        // note may be stale (from an earlier drain): then the batch goes early, never late.
+        const clock::time_point arrived =
+            std::min(now, clock::time_point(clock::duration(first_arrival.load(std::memory_order_relaxed))));
 
         for (auto &r : incoming) {
             const std::size_t n = w.current.records.size();
             if (n && (n >= cfg.flush_at || n >= cfg.max_batch_events ||
                       w.current.body_bytes_with(r.json.size()) > cfg.max_batch_bytes))
                 seal_current(w, now);
-            if (w.current.records.empty()) w.current.opened = now;
+            if (w.current.records.empty()) w.current.opened = arrived;
             in_batches_events.fetch_add(1, std::memory_order_relaxed);
             w.current.add(std::move(r));
         }

@@ -40,36 +40,60 @@ constexpr struct plain_table {
 } plain_bytes;
 inline bool plain(unsigned char c) { return plain_bytes.is[c]; }
 
-// Length of the leading run of plain bytes, 8 bytes per step (keys and values are mostly
-// plain ASCII, and this runs for every string of every event).
-std::size_t plain_prefix(const unsigned char *p, std::size_t n) {
+// Whether any of the 8 bytes in `x` is >= 0x80, < 0x20, '"' or '\\' (exact as "any"; the
+// byte loop finds which).
+inline bool needs_care(std::uint64_t x) {
     constexpr std::uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
     auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & high; };
-    std::size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        std::uint64_t x;
-        std::memcpy(&x, p + i, 8);
-        // any byte >= 0x80, < 0x20, == '"' or == '\\' (exact as "any"; the byte loop finds which)
-        if ((x | ((x - ones * 0x20) & ~x) | has_zero(x ^ (ones * '"')) | has_zero(x ^ (ones * '\\'))) & high) break;
-    }
-    while (i < n && plain(p[i])) ++i;
-    return i;
+    return ((x | ((x - ones * 0x20) & ~x) | has_zero(x ^ (ones * '"')) | has_zero(x ^ (ones * '\\'))) & high) != 0;
 }
 
 } // namespace
 
-bool append_json_string(std::string &out, std::string_view s) {
+bool append_json_string(text_buffer &out, std::string_view s) {
+    // Scan and copy in one pass, 8 bytes at a time (the tail as an overlapping word), while no
+    // byte needs escaping; then byte by byte. Keys and values are mostly short plain ASCII, and
+    // this runs for every one of them.
+    const std::size_t n = s.size();
     const auto *p = reinterpret_cast<const unsigned char *>(s.data());
-    const std::size_t clean = plain_prefix(p, s.size());
-    out.push_back('"');
-    if (clean == s.size()) { // the common case: one copy between the quotes
-        out.append(s.data(), s.size());
-        out.push_back('"');
+    char *q = out.tail(n + 2);
+    q[0] = '"';
+    std::size_t i = 0;
+    if (n >= 8) {
+        for (; i + 8 <= n; i += 8) {
+            std::uint64_t x;
+            std::memcpy(&x, p + i, 8);
+            if (needs_care(x)) break;
+            std::memcpy(q + 1 + i, &x, 8);
+        }
+        if (i < n && i + 8 > n) { // a short tail: the last 8 bytes, overlapping checked ones
+            std::uint64_t x;
+            std::memcpy(&x, p + n - 8, 8);
+            if (!needs_care(x)) {
+                std::memcpy(q + 1 + n - 8, &x, 8);
+                i = n;
+            }
+        }
+    } else if (n >= 4) { // 4 to 7 bytes: two overlapping 4-byte words, checked as one
+        std::uint32_t lo, hi;
+        std::memcpy(&lo, p, 4);
+        std::memcpy(&hi, p + n - 4, 4);
+        if (!needs_care(lo | (std::uint64_t{hi} << 32))) {
+            std::memcpy(q + 1, &lo, 4);
+            std::memcpy(q + 1 + n - 4, &hi, 4);
+            i = n;
+        }
+    }
+    for (; i < n && plain(p[i]); ++i) q[1 + i] = static_cast<char>(p[i]);
+    if (i == n) { // the common case: nothing to escape or check
+        q[n + 1] = '"';
+        out.commit(n + 2);
         return true;
     }
-    const auto *end = p + s.size();
+    out.commit(1 + i); // the quote and the plain prefix are written
+    const auto *end = p + n;
+    p += i;
     const auto *run = p; // start of the current run of bytes copied verbatim
-    p += clean;
     auto flush_run = [&](const unsigned char *upto) {
         out.append(reinterpret_cast<const char *>(run), static_cast<std::size_t>(upto - run));
     };
@@ -80,9 +104,9 @@ bool append_json_string(std::string &out, std::string_view s) {
             continue;
         }
         if (c >= 0x80) {
-            const std::size_t n = utf8_sequence_length(p, end);
-            if (n == 0) return false;
-            p += n;
+            const std::size_t len = utf8_sequence_length(p, end);
+            if (len == 0) return false;
+            p += len;
             continue;
         }
         flush_run(p);
@@ -106,19 +130,24 @@ bool append_json_string(std::string &out, std::string_view s) {
     return true;
 }
 
-void append_int(std::string &out, std::int64_t v) {
-    char buf[24];
-    auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, r.ptr);
+bool append_json_string(std::string &out, std::string_view s) {
+    text_buffer b;
+    const bool ok = append_json_string(b, s);
+    out.append(b.view());
+    return ok;
 }
 
-void append_uint(std::string &out, std::uint64_t v) {
-    char buf[24];
-    auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, r.ptr);
+void append_int(text_buffer &out, std::int64_t v) {
+    char *p = out.tail(24);
+    out.commit(static_cast<std::size_t>(std::to_chars(p, p + 24, v).ptr - p));
 }
 
-bool append_double(std::string &out, double v) {
+void append_uint(text_buffer &out, std::uint64_t v) {
+    char *p = out.tail(24);
+    out.commit(static_cast<std::size_t>(std::to_chars(p, p + 24, v).ptr - p));
+}
+
+bool append_double(text_buffer &out, double v) {
     if (!std::isfinite(v)) return false;
     // Fast path for the usual amounts and ratios: at most 3 decimals, 1e-3 <= |v| < 1e5. There
     // the shortest round-trip form is fixed notation N/10^k with the least k for which N/10^k
@@ -144,13 +173,12 @@ bool append_double(std::string &out, double v) {
                 }
                 q += k;
             }
-            out.append(buf, q);
+            out.append(buf, static_cast<std::size_t>(q - buf));
             return true;
         }
     }
-    char buf[32];
-    auto r = std::to_chars(buf, buf + sizeof buf, v); // shortest form that round-trips
-    out.append(buf, r.ptr);
+    char *p = out.tail(32);
+    out.commit(static_cast<std::size_t>(std::to_chars(p, p + 32, v).ptr - p)); // shortest round-trip form
     return true;
 }
 

@@ -1,10 +1,12 @@
 #pragma once
-// A JSON writer that appends to a std::string and validates as it goes: strings must be valid
+// A JSON writer that appends to a text_buffer and validates as it goes: strings must be valid
 // UTF-8 (control characters and NUL are escaped), numbers must be finite. Used on the
 // caller's hot path, so it allocates nothing beyond the output buffer's growth.
 
 #include <seglog/error.h>
 #include <seglog/event.h>
+
+#include "event/text_buffer.h"
 
 #include <cstdint>
 #include <cstddef>
@@ -15,11 +17,13 @@ namespace seglog::detail {
 
 // Appends `s` as a quoted JSON string. Returns false (leaving `out` partly written) when `s`
 // is not valid UTF-8.
+bool append_json_string(text_buffer &out, std::string_view s);
+// The same into a std::string, off the hot path (messages, checks of caller data).
 bool append_json_string(std::string &out, std::string_view s);
-void append_int(std::string &out, std::int64_t v);
-void append_uint(std::string &out, std::uint64_t v);
+void append_int(text_buffer &out, std::int64_t v);
+void append_uint(text_buffer &out, std::uint64_t v);
 // Returns false for NaN and infinities, which JSON cannot carry.
-bool append_double(std::string &out, double v);
+bool append_double(text_buffer &out, double v);
 
 // Limits on nested data from a nlohmann::json value (an attacker-sized tree must not exhaust
 // the stack or the memory of the service).
@@ -42,7 +46,7 @@ class json_writer {
 public:
     // `max_bytes`: the event limit. A string longer than it is refused before it is copied, and
     // writing stops at the first key or element once the output has passed it.
-    explicit json_writer(std::string &out, std::size_t max_bytes = SIZE_MAX) : out_(out), limit_(max_bytes) {}
+    explicit json_writer(text_buffer &out, std::size_t max_bytes = SIZE_MAX) : out_(out), limit_(max_bytes) {}
     // Each returns false after recording the failure (see failure()); the failing key's path
     // is built on the way out, one segment per level, so success costs nothing.
     bool write(const value &v);
@@ -66,7 +70,7 @@ private:
     bool fail(seglog::reason r);
     bool string(std::string_view s);
     bool fail_size(std::size_t string_size);
-    std::string &out_;
+    text_buffer &out_;
     std::size_t limit_;
     std::size_t keys_ = 0;
     write_failure failure_{seglog::reason::invalid_utf8, {}};

@@ -55,7 +55,7 @@ struct generator {
 
 } // namespace
 
-void append_message_id(std::string &out) {
+void append_message_id(text_buffer &out) {
     static std::once_flag atfork_once;
     std::call_once(atfork_once, [] { pthread_atfork(nullptr, nullptr, on_fork_child); });
     thread_local generator gen;
@@ -76,7 +76,7 @@ void append_message_id(std::string &out) {
             }
         }
     } pairs;
-    char buf[36];
+    char *buf = out.tail(36);
     int pos = 0;
     auto put = [&](std::uint64_t v, int bytes) {
         for (int i = bytes - 1; i >= 0; --i) {
@@ -94,7 +94,7 @@ void append_message_id(std::string &out) {
     put(lo >> 48, 2);
     buf[pos++] = '-';
     put(lo & 0xFFFFFFFFFFFFull, 6);
-    out.append(buf, sizeof buf);
+    out.commit(36);
 }
 
 } // namespace seglog::detail

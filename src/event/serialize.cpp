@@ -52,7 +52,7 @@ std::string describe_failure(const event_fields &f, const write_failure &w) {
 
 } // namespace
 
-std::optional<error> serialize_event(const event_fields &f, std::string &out, std::size_t max_event_bytes,
+std::optional<error> serialize_event(const event_fields &f, text_buffer &out, std::size_t max_event_bytes,
                                      const redactor *redact) {
     // Checks Segment would accept with a 200 and then silently drop.
     if (f.type == event_type::alias) {
@@ -159,6 +159,14 @@ std::optional<error> serialize_event(const event_fields &f, std::string &out, st
     }
     if (rules) rules->record(tally); // counted only for events that go out
     return std::nullopt;
+}
+
+std::optional<error> serialize_event(const event_fields &f, std::string &out, std::size_t max_event_bytes,
+                                     const redactor *redact) {
+    text_buffer b;
+    auto err = serialize_event(f, b, max_event_bytes, redact);
+    out.assign(b.data(), b.size());
+    return err;
 }
 
 } // namespace seglog::detail

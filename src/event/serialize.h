@@ -8,6 +8,8 @@
 #include <seglog/event.h>
 #include <seglog/redaction.h>
 
+#include "event/text_buffer.h"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +38,9 @@ inline std::string_view record_message_id(std::string_view record) {
 // Writes the event into `out` (cleared first). On a validation failure returns the error
 // (no property values in it) and leaves `out` unspecified. `redact`: rules applied to
 // properties/traits and context while they are written (nullptr: none, the plain path).
+std::optional<error> serialize_event(const event_fields &fields, text_buffer &out,
+                                     std::size_t max_event_bytes = 32 * 1024, const redactor *redact = nullptr);
+// The same into a std::string (tests, tools): a copy of the record.
 std::optional<error> serialize_event(const event_fields &fields, std::string &out,
                                      std::size_t max_event_bytes = 32 * 1024, const redactor *redact = nullptr);
 

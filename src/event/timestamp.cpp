@@ -1,10 +1,11 @@
 #include "event/timestamp.h"
 
+#include <cstring>
 #include <ctime>
 
 namespace seglog::detail {
 
-void append_iso8601(std::string &out, std::chrono::system_clock::time_point t) {
+void append_iso8601(text_buffer &out, std::chrono::system_clock::time_point t) {
     using namespace std::chrono;
     const auto ms_total = duration_cast<milliseconds>(t.time_since_epoch()).count();
     auto secs = ms_total / 1000;
@@ -25,17 +26,19 @@ void append_iso8601(std::string &out, std::chrono::system_clock::time_point t) {
         cached_secs = secs;
         cache_valid = true;
     }
-    out.append(cached, 20);
-    out.push_back(static_cast<char>('0' + ms / 100));
-    out.push_back(static_cast<char>('0' + ms / 10 % 10));
-    out.push_back(static_cast<char>('0' + ms % 10));
-    out.push_back('Z');
+    char *p = out.tail(24);
+    std::memcpy(p, cached, 20);
+    p[20] = static_cast<char>('0' + ms / 100);
+    p[21] = static_cast<char>('0' + ms / 10 % 10);
+    p[22] = static_cast<char>('0' + ms % 10);
+    p[23] = 'Z';
+    out.commit(24);
 }
 
 std::string iso8601(std::chrono::system_clock::time_point t) {
-    std::string s;
-    append_iso8601(s, t);
-    return s;
+    text_buffer b;
+    append_iso8601(b, t);
+    return std::string(b.view());
 }
 
 } // namespace seglog::detail

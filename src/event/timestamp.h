@@ -1,10 +1,12 @@
 #pragma once
+#include "event/text_buffer.h"
+
 #include <chrono>
 #include <string>
 
 namespace seglog::detail {
 // Appends `t` as YYYY-MM-DDTHH:MM:SS.mmmZ (UTC), the form Segment expects for timestamp and
 // sentAt. The date part is cached per thread and recomputed once a second.
-void append_iso8601(std::string &out, std::chrono::system_clock::time_point t);
+void append_iso8601(text_buffer &out, std::chrono::system_clock::time_point t);
 std::string iso8601(std::chrono::system_clock::time_point t);
 } // namespace seglog::detail

@@ -84,7 +84,7 @@ bool any_rule_live(const redactor::impl &r, const state_set &s) {
 
 struct walker {
     json_writer &w;
-    std::string &out;
+    text_buffer &out;
     const redactor::impl &r;
     redaction_tally &tally;
 
@@ -245,7 +245,7 @@ state_set initial(const redactor::impl &r, section sec, bool constrained) {
 
 } // namespace
 
-bool write_members_redacted(json_writer &w, std::string &out, const properties &p, const redactor::impl &r,
+bool write_members_redacted(json_writer &w, text_buffer &out, const properties &p, const redactor::impl &r,
                             section sec, redaction_tally &tally) {
     if (p.is_json()) {
         const auto &j = p.json();
@@ -263,7 +263,7 @@ bool write_members_redacted(json_writer &w, std::string &out, const properties &
     return true;
 }
 
-bool write_members_redacted(json_writer &w, std::string &out, const nlohmann::json &obj, const redactor::impl &r,
+bool write_members_redacted(json_writer &w, text_buffer &out, const nlohmann::json &obj, const redactor::impl &r,
                             section sec, redaction_tally &tally, std::string_view skip_key) {
     const bool constrained = r.constrained & static_cast<std::uint8_t>(sec);
     const state_set s = initial(r, sec, constrained);

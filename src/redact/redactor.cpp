@@ -123,7 +123,7 @@ void redactor::impl::record(const detail::redaction_tally &t) const noexcept {
     add(events, total_events, 1);
 }
 
-void redactor::impl::append_hash(std::string &out, std::string_view data) const {
+void redactor::impl::append_hash(detail::text_buffer &out, std::string_view data) const {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     // One-shot HMAC: no context to share between threads.
@@ -197,7 +197,8 @@ nlohmann::json redactor::apply(std::string_view section, const nlohmann::json &o
     else if (section == "context") sec = detail::section::context;
     else throw std::invalid_argument("seglog: redactor::apply: unknown section (properties, traits or context)");
     if (!object.is_object()) throw std::invalid_argument("seglog: redactor::apply: not a JSON object");
-    std::string out = "{";
+    detail::text_buffer out;
+    out.push_back('{');
     detail::json_writer w(out);
     detail::redaction_tally tally;
     if (!detail::write_members_redacted(w, out, object, *impl_, sec, tally)) {
@@ -206,13 +207,13 @@ nlohmann::json redactor::apply(std::string_view section, const nlohmann::json &o
                                     " at " + w.failure().key);
     }
     out.push_back('}');
-    return nlohmann::json::parse(out);
+    return nlohmann::json::parse(out.view());
 }
 
 std::string redactor::hash(std::string_view data) const {
-    std::string out;
+    detail::text_buffer out;
     impl_->append_hash(out, data);
-    return out;
+    return std::string(out.view());
 }
 
 redaction_counters redactor::counters() const noexcept {

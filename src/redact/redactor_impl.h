@@ -5,6 +5,8 @@
 
 #include <seglog/redaction.h>
 
+#include "event/text_buffer.h"
+
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -50,7 +52,7 @@ struct redactor::impl {
     bool applies_to(detail::section s) const noexcept { return sections & static_cast<std::uint8_t>(s); }
     void record(const detail::redaction_tally &t) const noexcept;
     // HMAC-SHA256 hex of `data` with `key`, appended to `out`.
-    void append_hash(std::string &out, std::string_view data) const;
+    void append_hash(detail::text_buffer &out, std::string_view data) const;
 };
 
 } // namespace seglog
