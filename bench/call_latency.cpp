@@ -1,13 +1,14 @@
 // Caller's cost of one SEGLOG_TRACK with five properties of mixed types, measured
-// burst-and-pause: each call of a burst is timed on its own, then the producer pauses so the
-// worker drains, many times over. The figure is what a request handler pays, not queue
+// burst-and-pause: a burst of calls is timed together, then the producer pauses so the worker
+// drains, many times over (--timing call times every call on its own instead). The figure is what a request handler pays, not queue
 // saturation. Variants: 1 or 2 producer threads, sync or async logger, collector up or down,
 // and tracking switched off; and, for scale, a plain spdlog line timed the same way.
 //
-// Each call is bracketed by two steady_clock reads; the median cost of an empty bracket
-// (printed as "timer") is subtracted from every sample.
+// The median cost of an empty steady_clock bracket (printed as "timer") is subtracted from
+// every timed interval.
 //
-//   bench_call_latency [--bursts 20000] [--burst 32] [--pause-us 200] [--off-calls 100000000]
+//   bench_call_latency [--bursts 20000] [--burst 32] [--pause-us 200] [--timing burst|call]
+//                      [--worker-nice N] [--off-calls 100000000]
 //                      [--only up|down|2t|2t-down|async|async-down|spdlog|off]
 #include "bench_util.h"
 #include "collector.h"
@@ -29,6 +30,8 @@ struct options {
     int bursts;
     int burst;
     std::chrono::microseconds pause;
+    bool each_call = false;  // --timing call
+    int worker_nice = -1;    // --worker-nice N; -1: the config's default
     int warmup_bursts = 200; // first-use growth of per-thread buffers, connection set-up
 };
 
@@ -45,28 +48,48 @@ double measure_timer() {
     return bench::summarize(v).p50;
 }
 
-// One producer: returns the cost (ns) of each call, timer overhead subtracted.
-std::vector<double> produce(spdlog::logger &logger, const options &o) {
-    std::vector<double> per_call;
-    per_call.reserve(static_cast<std::size_t>(o.bursts) * static_cast<std::size_t>(o.burst));
-    const auto who = user("u-42");
+// Runs `call` in bursts with a pause after each, and returns the cost (ns) per call, timer
+// overhead subtracted. --timing burst (default): each burst is timed as a whole and counts
+// as one sample of (burst time / burst size), the per-call cost a request handler pays.
+// --timing call: every call is timed on its own, one sample each, which shows the slowest
+// single calls (the first after a pause, one that wakes the worker) but adds two clock reads
+// to every call.
+template <typename Call>
+std::vector<double> timed(const options &o, Call &&call) {
+    std::vector<double> out;
+    out.reserve(static_cast<std::size_t>(o.bursts) * static_cast<std::size_t>(o.each_call ? o.burst : 1));
     long n = 0;
     for (int b = -o.warmup_bursts; b < o.bursts; ++b) {
-        for (int i = 0; i < o.burst; ++i) {
-            ++n;
+        if (o.each_call) {
+            for (int i = 0; i < o.burst; ++i) {
+                const auto t0 = clk::now();
+                call(++n);
+                const auto t1 = clk::now();
+                if (b >= 0) out.push_back(std::max(0.0, std::chrono::duration<double, std::nano>(t1 - t0).count() - timer_ns));
+            }
+        } else {
             const auto t0 = clk::now();
-            SEGLOG_LOGGER_TRACK(&logger, who, "Order Completed",
-                                {{"order_id", "o-12345"}, {"revenue", 42.5}, {"items", n}, {"gift", false},
-                                 {"currency", "EUR"}});
+            for (int i = 0; i < o.burst; ++i) call(++n);
             const auto t1 = clk::now();
             if (b >= 0)
-                per_call.push_back(
-                    std::max(0.0, std::chrono::duration<double, std::nano>(t1 - t0).count() - timer_ns));
+                out.push_back(std::max(0.0, std::chrono::duration<double, std::nano>(t1 - t0).count() - timer_ns) / o.burst);
         }
         std::this_thread::sleep_for(o.pause);
     }
-    return per_call;
+    return out;
 }
+
+// One producer of SEGLOG_TRACK calls with five properties of mixed types.
+std::vector<double> produce(spdlog::logger &logger, const options &o) {
+    const auto who = user("u-42");
+    return timed(o, [&](long n) {
+        SEGLOG_LOGGER_TRACK(&logger, who, "Order Completed",
+                            {{"order_id", "o-12345"}, {"revenue", 42.5}, {"items", n}, {"gift", false},
+                             {"currency", "EUR"}});
+    });
+}
+
+const char *unit(const options &o) { return o.each_call ? "calls" : "bursts"; }
 
 void run(const char *label, bool async, int threads, bool collector_up, const options &o) {
     testing::collector_options co;
@@ -81,6 +104,7 @@ void run(const char *label, bool async, int threads, bool collector_up, const op
     cfg.max_attempts = 1000;
     cfg.backoff_base = std::chrono::milliseconds(50); // collector down: keep retrying at a steady pace
     cfg.backoff_cap = std::chrono::milliseconds(200);
+    if (o.worker_nice >= 0) cfg.worker_nice = o.worker_nice;
     if (!collector_up) col.stop();
 
     std::shared_ptr<spdlog::logger> logger;
@@ -108,9 +132,9 @@ void run(const char *label, bool async, int threads, bool collector_up, const op
     if (async) spdlog::shutdown();
     if (collector_up) client->flush(std::chrono::seconds(30));
     const auto st = client->stats();
-    std::printf("%-46s p50 %6.0f ns  p99 %6.0f ns  p99.9 %6.0f ns  max %8.0f ns  (%zu calls; accepted %llu, "
+    std::printf("%-46s p50 %6.0f ns  p99 %6.0f ns  p99.9 %6.0f ns  max %8.0f ns  (%zu %s; accepted %llu, "
                 "delivered %llu, dropped %llu)\n",
-                label, p.p50, p.p99, p.p999, p.max, all.size(), static_cast<unsigned long long>(st.accepted),
+                label, p.p50, p.p99, p.p999, p.max, all.size(), unit(o), static_cast<unsigned long long>(st.accepted),
                 static_cast<unsigned long long>(st.delivered), static_cast<unsigned long long>(st.dropped));
     std::fflush(stdout);
     client->close(std::chrono::milliseconds(collector_up ? 5000 : 10));
@@ -122,24 +146,13 @@ void run(const char *label, bool async, int threads, bool collector_up, const op
 // (cold caches, an idle vCPU waking up) shows here too.
 void spdlog_reference(const options &o) {
     auto logger = std::make_shared<spdlog::logger>("ref", std::make_shared<spdlog::sinks::null_sink_mt>());
-    std::vector<double> per_call;
-    per_call.reserve(static_cast<std::size_t>(o.bursts) * static_cast<std::size_t>(o.burst));
-    long n = 0;
-    for (int b = -o.warmup_bursts; b < o.bursts; ++b) {
-        for (int i = 0; i < o.burst; ++i) {
-            ++n;
-            const auto t0 = clk::now();
-            SPDLOG_LOGGER_INFO(logger, "order_id={} revenue={} items={} gift={} currency={}", "o-12345", 42.5, n,
-                               false, "EUR");
-            const auto t1 = clk::now();
-            if (b >= 0)
-                per_call.push_back(std::max(0.0, std::chrono::duration<double, std::nano>(t1 - t0).count() - timer_ns));
-        }
-        std::this_thread::sleep_for(o.pause);
-    }
-    const auto p = bench::summarize(per_call);
-    std::printf("%-46s p50 %6.0f ns  p99 %6.0f ns  p99.9 %6.0f ns  max %8.0f ns  (%zu calls)\n",
-                "reference: spdlog info line, null sink", p.p50, p.p99, p.p999, p.max, per_call.size());
+    auto samples = timed(o, [&](long n) {
+        SPDLOG_LOGGER_INFO(logger, "order_id={} revenue={} items={} gift={} currency={}", "o-12345", 42.5, n, false,
+                           "EUR");
+    });
+    const auto p = bench::summarize(samples);
+    std::printf("%-46s p50 %6.0f ns  p99 %6.0f ns  p99.9 %6.0f ns  max %8.0f ns  (%zu %s)\n",
+                "reference: spdlog info line, null sink", p.p50, p.p99, p.p999, p.max, samples.size(), unit(o));
     std::fflush(stdout);
 }
 
@@ -168,13 +181,23 @@ void switched_off(long calls) {
 int main(int argc, char **argv) {
     options o{std::stoi(bench::arg(argc, argv, "--bursts", "20000")), std::stoi(bench::arg(argc, argv, "--burst", "32")),
               std::chrono::microseconds(std::stoi(bench::arg(argc, argv, "--pause-us", "200")))};
+    const std::string timing = bench::arg(argc, argv, "--timing", "burst");
+    if (timing != "burst" && timing != "call") {
+        std::fprintf(stderr, "bench_call_latency: --timing takes burst or call\n");
+        return 2;
+    }
+    o.each_call = timing == "call";
+    o.worker_nice = std::stoi(bench::arg(argc, argv, "--worker-nice", "-1"));
     const std::string only = bench::arg(argc, argv, "--only", "");
     auto want = [&](const char *name) { return only.empty() || only == name; };
     seglog::set_error_handler([](const error &) {}); // counted in stats; not printed mid-run
     timer_ns = measure_timer();
     std::printf("SEGLOG_TRACK, 5 properties (2 strings, double, integer, bool), %d bursts of %d calls, %lld us "
-                "pause; each call timed, timer %.1f ns subtracted\n",
-                o.bursts, o.burst, static_cast<long long>(o.pause.count()), timer_ns);
+                "pause; %s, worker_nice %d, timer %.1f ns subtracted\n",
+                o.bursts, o.burst, static_cast<long long>(o.pause.count()),
+                o.each_call ? "each call timed on its own (one sample per call)"
+                            : "each burst timed as a whole (one sample per burst: burst time / calls)",
+                o.worker_nice >= 0 ? o.worker_nice : config{}.worker_nice, timer_ns);
     if (want("up")) run("1 thread, sync logger, collector up", false, 1, true, o);
     if (want("down")) run("1 thread, sync logger, collector down", false, 1, false, o);
     if (want("2t")) run("2 threads, sync logger, collector up", false, 2, true, o);

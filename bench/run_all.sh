@@ -59,7 +59,11 @@ run() { # title, command...
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 b=$build/bench
-run "1 & 5. Call latency and tracking switched off" "$b/bench_call_latency" "${latency_args[@]}"
+run "1 & 5. Call latency (bursts timed as a whole) and tracking switched off" "$b/bench_call_latency" "${latency_args[@]}"
+run "1b. Call latency, each call timed on its own (the slowest single calls)" \
+    "$b/bench_call_latency" --timing call --only up "${latency_args[@]}"
+run "1c. Call latency with worker_nice = 0 (the worker at the callers' priority)" \
+    "$b/bench_call_latency" --worker-nice 0 --only up "${latency_args[@]}"
 run "2. Normal log lines through demux_sink vs direct" "$b/bench_lines" "${lines_args[@]}"
 run "3a. Delivery, loopback, block, no gzip" "$b/bench_delivery" --events "$events" --overflow block --block-timeout-ms 60000
 run "3b. Delivery, loopback, block, gzip" "$b/bench_delivery" --events "$events" --overflow block --block-timeout-ms 60000 --gzip

@@ -379,7 +379,7 @@ TEST_CASE("every option can be set from a profile") {
       "host": "http://127.0.0.1:8080", "path": "/collect", "write_key_env": "ALL_KEY", "allow_http": false,
       "flush_at": 10, "flush_interval_ms": 20, "max_batch_bytes": 30000, "max_batch_events": 40,
       "max_event_bytes": 5000, "max_queue_events": 60, "max_queue_bytes": 70000, "overflow": "block",
-      "block_timeout_ms": 80, "connect_timeout_ms": 90, "request_timeout_ms": 100, "max_in_flight": 2,
+      "block_timeout_ms": 80, "connect_timeout_ms": 90, "request_timeout_ms": 100, "max_in_flight": 2, "worker_nice": 3,
       "gzip": true, "proxy": "http://proxy:3128", "ca_bundle": ")" + ca + R"(", "insecure_skip_verify": true,
       "max_attempts": 3, "max_retry_time_ms": 110, "backoff_base_ms": 12, "backoff_cap_ms": 130,
       "retry_after_cap_ms": 140, "retry_after_default_ms": 150, "close_timeout_ms": 0, "echo_events_to_log": true
@@ -404,6 +404,7 @@ TEST_CASE("every option can be set from a profile") {
     CHECK(c.connect_timeout == 90ms);
     CHECK(c.request_timeout == 100ms);
     CHECK(c.max_in_flight == 2);
+    CHECK(c.worker_nice == 3);
     CHECK(c.gzip);
     CHECK(c.proxy == "http://proxy:3128");
     CHECK(c.ca_bundle == ca);
@@ -672,6 +673,8 @@ TEST_CASE("validate: zero and negative sizes and durations") {
     CHECK(err([](config &c) { c.max_queue_events = 0; }) == "seglog config: max_queue_events must be at least 1, got 0");
     CHECK(err([](config &c) { c.max_queue_bytes = 0; }) == "seglog config: max_queue_bytes must be at least 1, got 0");
     CHECK(err([](config &c) { c.max_in_flight = 0; }) == "seglog config: max_in_flight must be at least 1, got 0");
+    CHECK(err([](config &c) { c.worker_nice = -1; }) == "seglog config: worker_nice must be at least 0, got -1");
+    CHECK(err([](config &c) { c.worker_nice = 20; }) == "seglog config: worker_nice must be at most 19, got 20");
     CHECK(err([](config &c) { c.max_attempts = -2; }) == "seglog config: max_attempts must be at least 1, got -2");
     CHECK(err([](config &c) { c.flush_interval = 0ms; }) == "seglog config: flush_interval_ms must be at least 1, got 0");
     CHECK(err([](config &c) { c.request_timeout = -5ms; }) == "seglog config: request_timeout_ms must be at least 1, got -5");

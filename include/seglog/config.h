@@ -72,6 +72,9 @@ struct config {
     std::chrono::milliseconds connect_timeout{5000};
     std::chrono::milliseconds request_timeout{10000};
     std::size_t max_in_flight = 4;                       // concurrent requests on one worker
+    // Added to the worker thread's nice value (0-19; 0 leaves it as is): a background worker
+    // that wakes up must not preempt the threads that log. docs/performance.md has the figures.
+    int worker_nice = 15;
     bool gzip = false;
     std::string proxy;                                   // empty: libcurl's *_proxy environment variables
     std::string ca_bundle;                               // empty: the system store

@@ -6,6 +6,13 @@
 
 #include <seglog/version.h>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+
 namespace seglog {
 
 namespace {
@@ -47,7 +54,21 @@ client::impl::~impl() { detail::unregister_client(this); }
 void client::impl::start_worker() {
     state = std::make_unique<worker_state>();
     state->transport = std::make_unique<detail::http_transport>(transport_opts);
-    worker = std::thread([this] { run(); });
+    worker = std::thread([this] {
+        lower_priority();
+        run();
+    });
+}
+
+void client::impl::lower_priority() const {
+    // nice is per thread on Linux. Raising it needs no privilege; if a sandbox refuses, the
+    // worker runs at the caller's priority, which costs only the callers' tail latency.
+    if (cfg.worker_nice <= 0) return;
+    const auto tid = static_cast<id_t>(::syscall(SYS_gettid));
+    errno = 0;
+    const int now = ::getpriority(PRIO_PROCESS, tid);
+    if (errno != 0) return;
+    (void)::setpriority(PRIO_PROCESS, tid, std::min(19, now + cfg.worker_nice));
 }
 
 void client::impl::report(const error &e) {

@@ -47,6 +47,7 @@ struct client::impl {
         bool close_started = false;
     };
     void start_worker();
+    void lower_priority() const; // on the worker thread: cfg.worker_nice
     void run();
     void seal_current(worker_state &w, std::chrono::steady_clock::time_point now);
     void send_due(worker_state &w, std::chrono::steady_clock::time_point now);

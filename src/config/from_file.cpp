@@ -54,12 +54,12 @@ key_spec size_key(const char *name, std::size_t config::*m, long long min) {
             min, [=](const config &c) { return clamp_ll(c.*m); }};
 }
 
-key_spec int_key(const char *name, int config::*m, long long min) {
+key_spec int_key(const char *name, int config::*m, long long min, long long max = INT_MAX) {
     return {name,
             [=](config &c, const json &v, const std::string &w) {
-                c.*m = static_cast<int>(read_integer(v, w, min, INT_MAX));
+                c.*m = static_cast<int>(read_integer(v, w, min, max));
             },
-            min, [=](const config &c) { return static_cast<long long>(c.*m); }};
+            min, [=](const config &c) { return static_cast<long long>(c.*m); }, max};
 }
 
 key_spec ms_key(const char *name, std::chrono::milliseconds config::*m, long long min) {
@@ -162,6 +162,7 @@ const std::vector<key_spec> &key_table() {
         ms_key("connect_timeout_ms", &config::connect_timeout, 1),
         ms_key("request_timeout_ms", &config::request_timeout, 1),
         size_key("max_in_flight", &config::max_in_flight, 1),
+        int_key("worker_nice", &config::worker_nice, 0, 19),
         bool_key("gzip", &config::gzip),
         string_key("proxy", &config::proxy),
         string_key("ca_bundle", &config::ca_bundle),
