@@ -43,7 +43,7 @@ struct record_sink_access : spdlog::logger {
     using spdlog::logger::sink_it_;
 };
 
-void emit(spdlog::logger &logger, const event_fields &f) {
+void emit(spdlog::logger &logger, event_fields f) {
     const event_router *router = find_router(logger);
     if (!router) {
         report_call_site_error({reason::not_attached,
@@ -53,6 +53,8 @@ void emit(spdlog::logger &logger, const event_fields &f) {
         return;
     }
     thread_local text_buffer buffer;
+    // One clock read for the event's timestamp and the record's time.
+    f.called_at = std::chrono::system_clock::now();
     // The logger's rules come with its router: no global to read, and two loggers attached with
     // different profiles keep their own. A null pointer is the plain, unchanged path.
     if (auto err = serialize_event(f, buffer, 32 * 1024, router->redaction())) {
@@ -63,7 +65,8 @@ void emit(spdlog::logger &logger, const event_fields &f) {
     // logger.log(): with enable_backtrace() on, log() also copies every record into the backtrace
     // ring, and dump_backtrace() would then route each event to the event sinks a second time.
     // (Level checks are not skipped: level::off passes every logger level anyway.)
-    const spdlog::details::log_msg msg(spdlog::source_loc{event_record_tag, static_cast<int>(f.type), nullptr},
+    const spdlog::details::log_msg msg(f.called_at,
+                                       spdlog::source_loc{event_record_tag, static_cast<int>(f.type), nullptr},
                                        logger.name(), spdlog::level::off,
                                        spdlog::string_view_t(buffer.data(), buffer.size()));
     (logger.*&record_sink_access::sink_it_)(msg);

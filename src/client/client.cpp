@@ -6,6 +6,7 @@
 
 #include <seglog/version.h>
 
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -55,6 +56,7 @@ void client::impl::start_worker() {
     state = std::make_unique<worker_state>();
     state->transport = std::make_unique<detail::http_transport>(transport_opts);
     worker = std::thread([this] {
+        ::pthread_setname_np(::pthread_self(), "seglog-worker"); // as `top -H` and gdb show it
         lower_priority();
         run();
     });

@@ -90,7 +90,9 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
     out.append("{\"messageId\":\"");
     append_message_id(out);
     out.append("\",\"type\":\"").append(to_string(f.type)).append("\",\"timestamp\":\"");
-    append_iso8601(out, f.opts && f.opts->timestamp ? *f.opts->timestamp : std::chrono::system_clock::now());
+    const auto called_at =
+        f.called_at != std::chrono::system_clock::time_point{} ? f.called_at : std::chrono::system_clock::now();
+    append_iso8601(out, f.opts && f.opts->timestamp ? *f.opts->timestamp : called_at);
     out.push_back('"');
 
     if (f.type == event_type::alias) {

@@ -10,6 +10,7 @@
 
 #include "event/text_buffer.h"
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,8 @@ struct event_fields {
     std::string_view alias_user_id;       // alias
     const properties *props = nullptr;    // properties (track/page/screen) or traits (identify/group)
     const call_options *opts = nullptr;
+    // The time of the call (the default timestamp); zero: serialize_event reads the clock.
+    std::chrono::system_clock::time_point called_at{};
 };
 
 inline constexpr std::size_t message_id_offset = 14;
