@@ -50,7 +50,7 @@ run() { # title, command...
         echo "### $title"
         echo
         echo '```'
-        echo "\$ ${*#$build/}"
+        echo "\$ ${shown:-${*#$build/}}"
         "$@" 2>&1 || echo "(exit status $?)"
         echo '```'
     } >>"$tmp/body"
@@ -64,6 +64,12 @@ run "1b. Call latency, each call timed on its own (the slowest single calls)" \
     "$b/bench_call_latency" --timing call --only up "${latency_args[@]}"
 run "1c. Call latency with worker_nice = 0 (the worker at the callers' priority)" \
     "$b/bench_call_latency" --worker-nice 0 --only up "${latency_args[@]}"
+# The VM's neighbours move these figures between runs: the same case five times over.
+spread() {
+    for i in 1 2 3 4 5; do "$b/bench_call_latency" --only up "${latency_args[@]}" | grep '^1 thread'; done
+}
+shown="bench/bench_call_latency --only up   # five times" \
+    run "1d. Run-to-run spread: 1 thread, sync logger, collector up, five runs" spread
 run "2. Normal log lines through demux_sink vs direct" "$b/bench_lines" "${lines_args[@]}"
 run "3a. Delivery, loopback, block, no gzip" "$b/bench_delivery" --events "$events" --overflow block --block-timeout-ms 60000
 run "3b. Delivery, loopback, block, gzip" "$b/bench_delivery" --events "$events" --overflow block --block-timeout-ms 60000 --gzip

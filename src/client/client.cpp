@@ -45,7 +45,9 @@ client::impl::impl(seglog::config c)
     : cfg(checked(std::move(c))),
       redaction(redactor::from_config(cfg)),
       transport_opts(transport_options_from(cfg)),
-      queue({cfg.max_queue_events, cfg.max_queue_bytes, cfg.overflow, cfg.block_timeout}) {
+      queue({cfg.max_queue_events, cfg.max_queue_bytes, cfg.overflow, cfg.block_timeout}),
+      queue_full_message("event not accepted: the queue is full (" + std::to_string(cfg.max_queue_events) +
+                         " events / " + std::to_string(cfg.max_queue_bytes) + " bytes)") {
     detail::register_client(this);
     start_worker();
 }
@@ -134,9 +136,7 @@ bool client::impl::enqueue(std::string_view record) {
     if (r.result == detail::record_queue::outcome::closed)
         return refuse(reason::closed, "event not accepted: the client is closed");
     if (r.result == detail::record_queue::outcome::full) {
-        return refuse(reason::queue_full, "event not accepted: the queue is full (" +
-                                              std::to_string(cfg.max_queue_events) + " events / " +
-                                              std::to_string(cfg.max_queue_bytes) + " bytes)");
+        return refuse(reason::queue_full, queue_full_message);
     }
     accepted.fetch_add(1, std::memory_order_relaxed);
     // The first record after a drain only notes the time: the worker, which never sleeps longer

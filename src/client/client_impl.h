@@ -65,6 +65,9 @@ struct client::impl {
     std::shared_ptr<const redactor> redaction; // applied by submit(); records from enqueue() are already redacted
     detail::transport_options transport_opts;
     detail::record_queue queue;
+    // The message of every queue_full drop, built once: a drop happens per call while the
+    // collector is down, on the caller's thread.
+    const std::string queue_full_message;
     std::unique_ptr<worker_state> state;
     std::thread worker;
 
