@@ -980,12 +980,18 @@ TEST_CASE("fork: the child gets a pipeline of its own; the parent's queue stays 
     cfg.flush_interval = 60s; // the parent's events stay pending across the fork
     seglog::client c(cfg);
     const long parent = static_cast<long>(::getpid());
+    // The worker's first turns done before the fork: it is asleep (flush_interval away) when
+    // the fork comes. A sanitizer's allocator (GCC 12's ASan) is not fork-safe while another
+    // thread is inside malloc; glibc's is. One event delivered, then forgotten by the collector.
+    REQUIRE(c.enqueue(make_record(999, parent)));
+    REQUIRE(c.flush(k_bound));
+    col.clear_records();
     ledger l;
     l.watch(c);
     for (int i = 0; i < 40; ++i) REQUIRE(l.push(c, i, parent));
     // Pending in the parent at the fork: in its queue (the worker is not woken for a batch that
-    // is not full), or in the worker's open batch for those its first turn drained.
-    REQUIRE(c.stats().delivered == 0);
+    // is not full).
+    REQUIRE(c.stats().delivered == 1);
 
     const pid_t child = ::fork();
     REQUIRE(child >= 0);
@@ -1014,7 +1020,7 @@ TEST_CASE("fork: the child gets a pipeline of its own; the parent's queue stays 
     // The parent carries on: its events go out now, once, from its own connections.
     REQUIRE(c.flush(k_bound));
     l.close(c, 5s);
-    CHECK(c.stats().delivered == 40);
+    CHECK(c.stats().delivered == 41); // with the one before the fork
     CHECK(col.unique_count() == 65);
     CHECK(col.duplicate_count() == 0);
     std::set<std::uint64_t> child_conns, parent_conns;
