@@ -32,9 +32,19 @@ for mode in "${modes[@]}"; do
     (cd "$work/src" && meson setup "$build" --wrap-mode="$wrap_mode" >"$build.setup.log" 2>&1) || {
         tail -30 "$build.setup.log"; echo "test-subproject: $mode: meson setup failed"; exit 1; }
     grep -E "(dependency|Subproject) (spdlog|fmt|nlohmann_json|seglog)|Downloading" "$build.setup.log" | sed "s/^/  /" || true
+    # Each mode must have taken the libraries from where it says.
+    for lib in spdlog fmt nlohmann_json; do
+        built=$(grep -c "Subproject $lib finished" "$build.setup.log" || true)
+        if [ "$mode" = system ] && [ "$built" -ne 0 ]; then
+            echo "test-subproject: system: $lib was built from its wrap, not taken from the system"; exit 1
+        fi
+        if [ "$mode" = fallback ] && [ "$built" -eq 0 ]; then
+            echo "test-subproject: fallback: $lib was not built from its wrap"; exit 1
+        fi
+    done
     ninja -C "$build" -j "${SEGLOG_JOBS:-2}" >"$build.ninja.log" 2>&1 || {
         tail -30 "$build.ninja.log"; echo "test-subproject: $mode: build failed"; exit 1; }
     meson test -C "$build" --print-errorlogs consumer || { echo "test-subproject: $mode: FAILED"; exit 1; }
-    cat "$build/meson-logs/testlog.txt" | grep "^consumer:" || true
+    grep "^consumer:" "$build/meson-logs/testlog.txt" || true
     echo "test-subproject: $mode ok ($(( $(date +%s) - start )) s)"
 done
