@@ -11,7 +11,7 @@
 //
 //   bench_delivery [--events N] [--gzip] [--overflow block|drop_newest] [--flush-at N]
 //                  [--max-in-flight N] [--max-batch-bytes N] [--delay-ms N] [--block-timeout-ms N]
-//                  [--parse-bodies]
+//                  [--parse-bodies] [--worker-nice N]
 #include "collector.h"
 
 #include <seglog/seglog.h>
@@ -42,13 +42,15 @@ struct options {
     std::size_t delay_ms = 0;
     std::size_t block_timeout_ms = 0; // 0: the config's default
     bool parse_bodies = false;
+    int worker_nice = -1; // -1: the config's default
 };
 
 [[noreturn]] void usage(const char *why) {
     std::fprintf(stderr,
                  "bench_delivery: %s\n"
                  "usage: bench_delivery [--events N] [--gzip] [--overflow block|drop_newest] "
-                 "[--flush-at N] [--max-in-flight N] [--max-batch-bytes N] [--delay-ms N] [--block-timeout-ms N] [--parse-bodies]\n",
+                 "[--flush-at N] [--max-in-flight N] [--max-batch-bytes N] [--delay-ms N] [--block-timeout-ms N] [--parse-bodies] "
+                 "[--worker-nice N]\n",
                  why);
     std::exit(2);
 }
@@ -76,6 +78,7 @@ options parse(int argc, char **argv) {
         else if (a == "--delay-ms") o.delay_ms = number(next());
         else if (a == "--block-timeout-ms") o.block_timeout_ms = number(next());
         else if (a == "--parse-bodies") o.parse_bodies = true;
+        else if (a == "--worker-nice") o.worker_nice = std::atoi(next());
         else if (a == "--overflow") {
             const std::string v = next();
             if (v == "block") o.overflow = seglog::overflow_policy::block;
@@ -178,6 +181,7 @@ int main(int argc, char **argv) {
     cfg.max_in_flight = opt.max_in_flight;
     if (opt.max_batch_bytes) cfg.max_batch_bytes = opt.max_batch_bytes;
     if (opt.block_timeout_ms) cfg.block_timeout = std::chrono::milliseconds(opt.block_timeout_ms);
+    if (opt.worker_nice >= 0) cfg.worker_nice = opt.worker_nice;
 
     auto logger = std::make_shared<spdlog::logger>("bench", std::make_shared<spdlog::sinks::null_sink_mt>());
     auto demux = seglog::attach(*logger, cfg);
@@ -211,10 +215,10 @@ int main(int argc, char **argv) {
     const auto full = s.by_reason[static_cast<int>(seglog::reason::queue_full)];
 
     std::printf("bench_delivery: %zu events, overflow=%s, gzip=%s, flush_at=%zu, max_in_flight=%zu, "
-                "max_batch_bytes=%zu, block_timeout=%lld ms, collector delay=%zu ms, collector %s\n",
+                "max_batch_bytes=%zu, block_timeout=%lld ms, worker_nice=%d, collector delay=%zu ms, collector %s\n",
                 opt.events, opt.overflow == seglog::overflow_policy::block ? "block" : "drop_newest",
                 opt.gzip ? "on" : "off", cfg.flush_at, cfg.max_in_flight, cfg.max_batch_bytes,
-                static_cast<long long>(cfg.block_timeout.count()), opt.delay_ms,
+                static_cast<long long>(cfg.block_timeout.count()), cfg.worker_nice, opt.delay_ms,
                 opt.parse_bodies ? "parses bodies" : "counts ids only");
     std::printf("  calls:            %.3f s (%.0f calls/s on the calling thread)\n", call_s, opt.events / call_s);
     std::printf("  delivered:        %llu events in %.3f s, first call to flush complete%s\n",

@@ -73,6 +73,7 @@ shown="bench/bench_call_latency --only up   # five times" \
 run "2. Normal log lines through demux_sink vs direct" "$b/bench_lines" "${lines_args[@]}"
 run "3a. Delivery, loopback, block, no gzip" "$b/bench_delivery" --events "$events" --overflow block --block-timeout-ms 60000
 run "3b. Delivery, loopback, block, gzip" "$b/bench_delivery" --events "$events" --overflow block --block-timeout-ms 60000 --gzip
+run "3d. Delivery, loopback, block, worker_nice = 0" "$b/bench_delivery" --events "$events" --overflow block --block-timeout-ms 60000 --worker-nice 0
 run "3c. Delivery, loopback, drop_newest" "$b/bench_delivery" --events "$events" --overflow drop_newest
 # docs/performance.md: the settings recommended for high volume / a slow link.
 run "4a. Slow link (collector answers after 100 ms), recommended settings" \

@@ -23,7 +23,6 @@ public:
     bool empty() const noexcept { return size_ == 0; }
     const char *data() const noexcept { return data_.get(); }
     std::string_view view() const noexcept { return {data_.get(), size_}; }
-    char back() const noexcept { return data_[size_ - 1]; }
     std::string substr(std::size_t at) const { return std::string(view().substr(at)); }
 
     void clear() noexcept { size_ = 0; }
