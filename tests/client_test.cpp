@@ -507,16 +507,20 @@ TEST_CASE("a batch is dated from its first event, not from when the worker saw i
     collector c;
     auto cfg = config_for(c);
     cfg.flush_at = 100;
-    cfg.flush_interval = 2s;
+    cfg.flush_interval = 1s;
     seglog::client cl(cfg);
-    // The worker went to sleep for flush_interval when it started; arrive in the middle of it.
-    std::this_thread::sleep_for(1200ms);
+    // flush() delivers a first event; the worker then goes back to sleep for flush_interval,
+    // and the next event arrives at the start of that sleep.
+    REQUIRE(cl.track(seglog::user("u-dated"), "Before"));
+    REQUIRE(cl.flush(patience).complete);
     const auto pushed = std::chrono::steady_clock::now();
     REQUIRE(cl.track(seglog::user("u-dated"), "Dated"));
-    REQUIRE(c.wait_for_unique(1, patience));
+    REQUIRE(c.wait_for_unique(2, patience));
     const auto waited = std::chrono::steady_clock::now() - pushed;
     CHECK(waited >= cfg.flush_interval - 50ms);
-    CHECK(waited < cfg.flush_interval + 400ms); // undated, it would leave ~2.8 s after the push
+    // Dated from when the worker saw it (its wake-up, a flush_interval later), it would leave
+    // about two flush_intervals after the push.
+    CHECK(waited < cfg.flush_interval + 500ms);
 }
 
 struct thread_info {

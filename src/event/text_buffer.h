@@ -20,7 +20,6 @@ public:
     text_buffer &operator=(const text_buffer &) = delete;
 
     std::size_t size() const noexcept { return size_; }
-    bool empty() const noexcept { return size_ == 0; }
     const char *data() const noexcept { return data_.get(); }
     std::string_view view() const noexcept { return {data_.get(), size_}; }
     std::string substr(std::size_t at) const { return std::string(view().substr(at)); }
