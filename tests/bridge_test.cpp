@@ -246,6 +246,11 @@ TEST_CASE("a log sink's own level keeps filtering lines and does not filter even
     SEGLOG_LOGGER_TRACK(logger, seglog::user("u"), "E");
     CHECK(r.lines->payloads() == std::vector<std::string>{"at the sink's level"});
     CHECK(r.events->size() == 1);
+    // The demux reads the level on every line: a change while the logger runs takes effect.
+    r.lines->set_level(spdlog::level::info);
+    logger->info("after the change");
+    logger->debug("still below");
+    CHECK(r.lines->payloads() == std::vector<std::string>{"at the sink's level", "after the change"});
 }
 
 TEST_CASE("the logger's flush_on level is not triggered by events") {

@@ -30,6 +30,16 @@ protected:
 };
 // One readable line for an event record (development rendering); no write key, ever.
 std::string render_event_line(std::string_view record);
+
+// What sink::should_log(level) answers, read inline: should_log is compiled into libspdlog, and
+// a call through its PLT for every line and every sink was a third of what the demux cost a
+// line. The level is sink's protected member, named here through a derived class.
+struct sink_level_access : spdlog::sinks::sink {
+    static const spdlog::level_t &of(const spdlog::sinks::sink &s) noexcept { return s.*(&sink_level_access::level_); }
+};
+inline bool sink_accepts(const spdlog::sinks::sink &s, spdlog::level::level_enum level) noexcept {
+    return level >= sink_level_access::of(s).load(std::memory_order_relaxed);
+}
 } // namespace detail
 
 template <typename Mutex>
@@ -40,20 +50,21 @@ public:
     // event sink sees them (redactor::from_config(cfg); attach() passes cfg's).
     demux_sink(std::vector<spdlog::sink_ptr> log_sinks, std::vector<spdlog::sink_ptr> event_sinks,
                bool echo_events = false, std::shared_ptr<const redactor> redaction = nullptr)
-        : log_sinks_(std::move(log_sinks)), event_sinks_(std::move(event_sinks)), echo_(echo_events) {
+        : log_sinks_(std::move(log_sinks)), event_sinks_(std::move(event_sinks)), echo_(echo_events),
+          only_log_sink_(log_sinks_.size() == 1 ? log_sinks_.front().get() : nullptr) {
         redaction_ = std::move(redaction);
     }
 
     // The sink lists are fixed at construction, so routing takes no lock of its own: each
-    // child sink serialises itself (an _mt sink locks, an _st one does not).
+    // child sink serialises itself (an _mt sink locks, an _st one does not). Every ordinary
+    // line passes here, so this part stays small: events and echo go out of line.
     void log(const spdlog::details::log_msg &msg) override {
-        if (is_event_record(msg)) {
-            for (auto &s : event_sinks_) s->log(msg);
-            if (echo_) echo(msg);
+        if (is_event_record(msg)) return route_event(msg);
+        if (only_log_sink_) { // the usual set-up: one log sink, reached by a tail call
+            if (detail::sink_accepts(*only_log_sink_, msg.level)) only_log_sink_->log(msg);
             return;
         }
-        for (auto &s : log_sinks_)
-            if (s->should_log(msg.level)) s->log(msg);
+        route_lines(msg);
     }
 
     void flush() override {
@@ -76,19 +87,35 @@ public:
     bool echo_events() const noexcept { return echo_; }
 
 private:
+#if defined(__GNUC__)
+    __attribute__((noinline))
+#endif
+    void route_lines(const spdlog::details::log_msg &msg) {
+        for (auto &s : log_sinks_)
+            if (detail::sink_accepts(*s, msg.level)) s->log(msg);
+    }
+#if defined(__GNUC__)
+    __attribute__((noinline))
+#endif
+    void route_event(const spdlog::details::log_msg &msg) {
+        for (auto &s : event_sinks_) s->log(msg);
+        if (echo_) echo(msg);
+    }
+
     void echo(const spdlog::details::log_msg &msg) {
         const std::string line = detail::render_event_line(event_json(msg));
         spdlog::details::log_msg copy(msg.time, spdlog::source_loc{}, msg.logger_name,
                                       spdlog::level::info, line);
         copy.thread_id = msg.thread_id;
         for (auto &s : log_sinks_)
-            if (s->should_log(copy.level)) s->log(copy);
+            if (detail::sink_accepts(*s, copy.level)) s->log(copy);
     }
 
     Mutex mutex_;
     const std::vector<spdlog::sink_ptr> log_sinks_;
     const std::vector<spdlog::sink_ptr> event_sinks_;
     const bool echo_;
+    spdlog::sinks::sink *const only_log_sink_; // log_sinks_[0] when it is the only one
 };
 
 using demux_sink_mt = demux_sink<std::mutex>;
