@@ -40,20 +40,11 @@ constexpr struct plain_table {
 } plain_bytes;
 inline bool plain(unsigned char c) { return plain_bytes.is[c]; }
 
-// Whether any of the 8 bytes in `x` is >= 0x80, < 0x20, '"' or '\\' (exact as "any"; the
-// byte loop finds which).
-inline bool needs_care(std::uint64_t x) {
-    constexpr std::uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & high; };
-    return ((x | ((x - ones * 0x20) & ~x) | has_zero(x ^ (ones * '"')) | has_zero(x ^ (ones * '\\'))) & high) != 0;
-}
-
 } // namespace
 
-bool append_json_string(text_buffer &out, std::string_view s) {
+bool append_json_string_general(text_buffer &out, std::string_view s) {
     // Scan and copy in one pass, 8 bytes at a time (the tail as an overlapping word), while no
-    // byte needs escaping; then byte by byte. Keys and values are mostly short plain ASCII, and
-    // this runs for every one of them.
+    // byte needs escaping; then byte by byte.
     const std::size_t n = s.size();
     const auto *p = reinterpret_cast<const unsigned char *>(s.data());
     char *q = out.tail(n + 2);
@@ -63,13 +54,13 @@ bool append_json_string(text_buffer &out, std::string_view s) {
         for (; i + 8 <= n; i += 8) {
             std::uint64_t x;
             std::memcpy(&x, p + i, 8);
-            if (needs_care(x)) break;
+            if (json_needs_care(x)) break;
             std::memcpy(q + 1 + i, &x, 8);
         }
         if (i < n && i + 8 > n) { // a short tail: the last 8 bytes, overlapping checked ones
             std::uint64_t x;
             std::memcpy(&x, p + n - 8, 8);
-            if (!needs_care(x)) {
+            if (!json_needs_care(x)) {
                 std::memcpy(q + 1 + n - 8, &x, 8);
                 i = n;
             }
@@ -78,7 +69,7 @@ bool append_json_string(text_buffer &out, std::string_view s) {
         std::uint32_t lo, hi;
         std::memcpy(&lo, p, 4);
         std::memcpy(&hi, p + n - 4, 4);
-        if (!needs_care(lo | (std::uint64_t{hi} << 32))) {
+        if (!json_needs_care(lo | (std::uint64_t{hi} << 32))) {
             std::memcpy(q + 1, &lo, 4);
             std::memcpy(q + 1 + n - 4, &hi, 4);
             i = n;

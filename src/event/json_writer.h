@@ -8,16 +8,60 @@
 
 #include "event/text_buffer.h"
 
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
 namespace seglog::detail {
 
+// Whether any of the 8 bytes in `x` is >= 0x80, < 0x20, '"' or '\\' (exact as "any"; a byte
+// loop finds which).
+inline bool json_needs_care(std::uint64_t x) {
+    constexpr std::uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & high; };
+    return ((x | ((x - ones * 0x20) & ~x) | has_zero(x ^ (ones * '"')) | has_zero(x ^ (ones * '\\'))) & high) != 0;
+}
+
+// The general case of append_json_string below: any length, escapes, UTF-8 validation.
+bool append_json_string_general(text_buffer &out, std::string_view s);
+
 // Appends `s` as a quoted JSON string. Returns false (leaving `out` partly written) when `s`
-// is not valid UTF-8.
-bool append_json_string(text_buffer &out, std::string_view s);
+// is not valid UTF-8. Keys and most values are short plain ASCII: 4 to 16 such bytes are
+// checked and copied here as two overlapping words, with no call; the rest goes the general way.
+inline bool append_json_string(text_buffer &out, std::string_view s) {
+    const std::size_t n = s.size();
+    const char *p = s.data();
+    if (n >= 8 && n <= 16) {
+        std::uint64_t lo, hi;
+        std::memcpy(&lo, p, 8);
+        std::memcpy(&hi, p + n - 8, 8);
+        if (!json_needs_care(lo) && !json_needs_care(hi)) {
+            char *q = out.tail(n + 2);
+            q[0] = '"';
+            std::memcpy(q + 1, &lo, 8);
+            std::memcpy(q + 1 + n - 8, &hi, 8);
+            q[n + 1] = '"';
+            out.commit(n + 2);
+            return true;
+        }
+    } else if (n >= 4 && n < 8) {
+        std::uint32_t lo, hi;
+        std::memcpy(&lo, p, 4);
+        std::memcpy(&hi, p + n - 4, 4);
+        if (!json_needs_care(lo | (std::uint64_t{hi} << 32))) {
+            char *q = out.tail(n + 2);
+            q[0] = '"';
+            std::memcpy(q + 1, &lo, 4);
+            std::memcpy(q + 1 + n - 4, &hi, 4);
+            q[n + 1] = '"';
+            out.commit(n + 2);
+            return true;
+        }
+    }
+    return append_json_string_general(out, s);
+}
 // The same into a std::string, off the hot path (messages, checks of caller data).
 bool append_json_string(std::string &out, std::string_view s);
 void append_int(text_buffer &out, std::int64_t v);

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -53,11 +54,25 @@ struct generator {
     }
 };
 
+
+// The 8 hex digits of `v`, most significant first, as they lie in memory: each nibble spread
+// to a byte, then '0'-'9' or 'a'-'f' added to all eight at once (no table, no loop).
+inline std::uint64_t hex8(std::uint32_t v) {
+    std::uint64_t x = v;
+    x = (x | (x << 16)) & 0x0000FFFF0000FFFFull;
+    x = (x | (x << 8)) & 0x00FF00FF00FF00FFull;
+    x = (x | (x << 4)) & 0x0F0F0F0F0F0F0F0Full; // nibble i (from the top) in byte 7 - i
+    const std::uint64_t letters = ((x + 0x0606060606060606ull) >> 4) & 0x0101010101010101ull; // nibble > 9
+    x += 0x3030303030303030ull + letters * ('a' - '0' - 10);
+    if constexpr (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) x = __builtin_bswap64(x);
+    return x;
+}
+
 } // namespace
 
 void append_message_id(text_buffer &out) {
-    static std::once_flag atfork_once;
-    std::call_once(atfork_once, [] { pthread_atfork(nullptr, nullptr, on_fork_child); });
+    static const bool registered = [] { return pthread_atfork(nullptr, nullptr, on_fork_child) == 0; }();
+    (void)registered;
     thread_local generator gen;
     if (gen.generation != fork_generation.load(std::memory_order_relaxed)) gen.seed();
 
@@ -65,35 +80,21 @@ void append_message_id(text_buffer &out) {
     std::uint64_t lo = gen.next();
     hi = (hi & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull; // version 4
     lo = (lo & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull; // RFC 4122 variant
-    // Two hex digits per byte from a table: this runs once per event on the caller's thread.
-    static constexpr struct hex_pairs {
-        char d[512];
-        constexpr hex_pairs() : d() {
-            constexpr char hex[] = "0123456789abcdef";
-            for (int i = 0; i < 256; ++i) {
-                d[2 * i] = hex[i >> 4];
-                d[2 * i + 1] = hex[i & 0xF];
-            }
-        }
-    } pairs;
+    // xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx: 32 digits, 8 at a time, then cut into the groups.
     char *buf = out.tail(36);
-    int pos = 0;
-    auto put = [&](std::uint64_t v, int bytes) {
-        for (int i = bytes - 1; i >= 0; --i) {
-            const char *two = &pairs.d[2 * ((v >> (i * 8)) & 0xFF)];
-            buf[pos++] = two[0];
-            buf[pos++] = two[1];
-        }
-    };
-    put(hi >> 32, 4);
-    buf[pos++] = '-';
-    put((hi >> 16) & 0xFFFF, 2);
-    buf[pos++] = '-';
-    put(hi & 0xFFFF, 2);
-    buf[pos++] = '-';
-    put(lo >> 48, 2);
-    buf[pos++] = '-';
-    put(lo & 0xFFFFFFFFFFFFull, 6);
+    const std::uint64_t g[4] = {hex8(static_cast<std::uint32_t>(hi >> 32)), hex8(static_cast<std::uint32_t>(hi)),
+                                hex8(static_cast<std::uint32_t>(lo >> 32)), hex8(static_cast<std::uint32_t>(lo))};
+    char digits[32];
+    std::memcpy(digits, g, 32);
+    std::memcpy(buf, digits, 8);
+    buf[8] = '-';
+    std::memcpy(buf + 9, digits + 8, 4);
+    buf[13] = '-';
+    std::memcpy(buf + 14, digits + 12, 4);
+    buf[18] = '-';
+    std::memcpy(buf + 19, digits + 16, 4);
+    buf[23] = '-';
+    std::memcpy(buf + 24, digits + 20, 12);
     out.commit(36);
 }
 

@@ -15,6 +15,12 @@ namespace {
 constexpr std::string_view library_context =
     "\"library\":{\"name\":\"seglog\",\"version\":\"" SEGLOG_VERSION_STRING "\"}";
 
+// ","type":"<type>","timestamp":" for each event_type, in its order: one append per event.
+constexpr std::string_view type_field[] = {
+    "\",\"type\":\"track\",\"timestamp\":\"",  "\",\"type\":\"identify\",\"timestamp\":\"",
+    "\",\"type\":\"page\",\"timestamp\":\"",   "\",\"type\":\"screen\",\"timestamp\":\"",
+    "\",\"type\":\"group\",\"timestamp\":\"",  "\",\"type\":\"alias\",\"timestamp\":\""};
+
 error make_error(const event_fields &f, seglog::reason code, std::string message) {
     error e{code, std::move(message), to_string(f.type), {}, {}, 0};
     if (f.type == event_type::track || f.type == event_type::page || f.type == event_type::screen) {
@@ -89,7 +95,7 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
 
     out.append("{\"messageId\":\"");
     append_message_id(out);
-    out.append("\",\"type\":\"").append(to_string(f.type)).append("\",\"timestamp\":\"");
+    out.append(type_field[static_cast<int>(f.type)]);
     const auto called_at =
         f.called_at != std::chrono::system_clock::time_point{} ? f.called_at : std::chrono::system_clock::now();
     append_iso8601(out, f.opts && f.opts->timestamp ? *f.opts->timestamp : called_at);
@@ -105,7 +111,7 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
             return bad(reason::invalid_utf8, "anonymousId");
     }
 
-    const char *props_key = "properties";
+    std::string_view props_key = "properties";
     switch (f.type) {
     case event_type::track:
         if (!string_field("event", f.name)) return bad(reason::invalid_utf8, "event");
@@ -119,12 +125,12 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
         props_key = "traits";
         break;
     case event_type::identify: props_key = "traits"; break;
-    case event_type::alias: props_key = nullptr; break;
+    case event_type::alias: props_key = {}; break;
     }
 
-    if (props_key) {
-        out.append(",\"").append(props_key).append("\":{");
+    if (!props_key.empty()) {
         const section sec = props_key[0] == 't' ? section::traits : section::properties;
+        out.append(sec == section::traits ? std::string_view(",\"traits\":{") : std::string_view(",\"properties\":{"));
         if (f.props && !(rules && rules->applies_to(sec) ? write_members_redacted(w, out, *f.props, *rules, sec, tally)
                                                            : w.write_members(*f.props)))
             return failed(props_key);
