@@ -187,11 +187,6 @@ bool json_writer::fail_size(std::size_t string_size) {
     return false;
 }
 
-bool json_writer::string(std::string_view s) {
-    if (s.size() > limit_) return fail_size(s.size()); // never copy a string that cannot fit
-    return append_json_string(out_, s) || fail(seglog::reason::invalid_utf8);
-}
-
 bool json_writer::members_ok(std::size_t n) {
     if (n <= max_object_keys) return true;
     fail(seglog::reason::too_many_keys);
@@ -228,23 +223,20 @@ bool json_writer::prepend(std::string_view segment) {
     return false;
 }
 
-bool json_writer::key(std::string_view k) {
-    // Limits first: a failure here names the key where writing stopped (parents prepend theirs).
+bool json_writer::key_refused(std::string_view k) {
     if (!within_limit()) return prepend(printable_key(k));
-    if (++keys_ > max_total_keys) {
+    if (keys_ >= max_total_keys) {
+        ++keys_;
         fail(seglog::reason::too_many_keys);
         failure_.size = max_total_keys;
         return prepend(printable_key(k));
     }
-    if (k.size() > limit_) {
-        fail_size(k.size());
-        failure_.key = "<key>";
-        return false;
-    }
-    if (append_json_string(out_, k)) {
-        out_.push_back(':');
-        return true;
-    }
+    fail_size(k.size()); // the key alone is over the limit
+    failure_.key = "<key>";
+    return false;
+}
+
+bool json_writer::key_invalid() {
     fail(seglog::reason::invalid_utf8);
     failure_.key = "<invalid key>"; // never copy the invalid bytes into a message
     return false;

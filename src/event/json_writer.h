@@ -20,8 +20,10 @@ namespace seglog::detail {
 // loop finds which).
 inline bool json_needs_care(std::uint64_t x) {
     constexpr std::uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-    auto has_zero = [](std::uint64_t v) { return (v - ones) & ~v & high; };
-    return ((x | ((x - ones * 0x20) & ~x) | has_zero(x ^ (ones * '"')) | has_zero(x ^ (ones * '\\'))) & high) != 0;
+    // A byte's high bit ends up set when it is >= 0x80 (x), < 0x20 (x - 0x20), '"' or '\\' (its
+    // xor with that byte is 0, and 0 - 1 sets it). A borrow between bytes starts only at a byte
+    // that is itself flagged, so the answer "any" is exact.
+    return ((x | (x - ones * 0x20) | ((x ^ (ones * '"')) - ones) | ((x ^ (ones * '\\')) - ones)) & high) != 0;
 }
 
 // The general case of append_json_string below: any length, escapes, UTF-8 validation.
@@ -100,7 +102,14 @@ public:
     bool write_members(const properties &p, bool leading_comma = false);
     bool write_members(const nlohmann::json &obj, bool leading_comma, std::string_view skip_key = {},
                        int depth = 0);
-    bool key(std::string_view k);
+    bool key(std::string_view k) {
+        // Limits first: a failure here names the key where writing stopped (parents prepend theirs).
+        if (out_.size() > limit_ || keys_ >= max_total_keys || k.size() > limit_) return key_refused(k);
+        ++keys_;
+        if (!append_json_string(out_, k)) return key_invalid();
+        out_.push_back(':');
+        return true;
+    }
 
     const write_failure &failure() const { return failure_; }
     // False (recording event_too_large) once the output has passed the byte limit.
@@ -112,7 +121,12 @@ public:
 
 private:
     bool fail(seglog::reason r);
-    bool string(std::string_view s);
+    bool string(std::string_view s) {
+        if (s.size() > limit_) return fail_size(s.size()); // never copy a string that cannot fit
+        return append_json_string(out_, s) || fail(seglog::reason::invalid_utf8);
+    }
+    bool key_refused(std::string_view k); // over a limit: records which
+    bool key_invalid();                   // not UTF-8
     bool fail_size(std::size_t string_size);
     text_buffer &out_;
     std::size_t limit_;

@@ -15,11 +15,17 @@ namespace {
 constexpr std::string_view library_context =
     "\"library\":{\"name\":\"seglog\",\"version\":\"" SEGLOG_VERSION_STRING "\"}";
 
-// ","type":"<type>","timestamp":" for each event_type, in its order: one append per event.
-constexpr std::string_view type_field[] = {
-    "\",\"type\":\"track\",\"timestamp\":\"",  "\",\"type\":\"identify\",\"timestamp\":\"",
-    "\",\"type\":\"page\",\"timestamp\":\"",   "\",\"type\":\"screen\",\"timestamp\":\"",
-    "\",\"type\":\"group\",\"timestamp\":\"",  "\",\"type\":\"alias\",\"timestamp\":\""};
+// ","type":"<type>","timestamp":" in one append of a literal (its length known: a few moves).
+void append_type_field(text_buffer &out, event_type t) {
+    switch (t) {
+    case event_type::track: out.append("\",\"type\":\"track\",\"timestamp\":\""); return;
+    case event_type::identify: out.append("\",\"type\":\"identify\",\"timestamp\":\""); return;
+    case event_type::page: out.append("\",\"type\":\"page\",\"timestamp\":\""); return;
+    case event_type::screen: out.append("\",\"type\":\"screen\",\"timestamp\":\""); return;
+    case event_type::group: out.append("\",\"type\":\"group\",\"timestamp\":\""); return;
+    case event_type::alias: out.append("\",\"type\":\"alias\",\"timestamp\":\""); return;
+    }
+}
 
 error make_error(const event_fields &f, seglog::reason code, std::string message) {
     error e{code, std::move(message), to_string(f.type), {}, {}, 0};
@@ -88,40 +94,41 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
     auto bad = [&](seglog::reason code, std::string key) {
         return make_error(f, code, describe_failure(f, {code, std::move(key)}));
     };
-    auto string_field = [&](std::string_view key, std::string_view v) {
-        out.append(",\"").append(key).append("\":");
+    // `prefix` is a literal (`,"userId":`): its length is known here, so it is copied by a few moves.
+    auto string_field = [&](const auto &prefix, std::string_view v) {
+        out.append(prefix);
         return append_json_string(out, v);
     };
 
     out.append("{\"messageId\":\"");
     append_message_id(out);
-    out.append(type_field[static_cast<int>(f.type)]);
+    append_type_field(out, f.type);
     const auto called_at =
         f.called_at != std::chrono::system_clock::time_point{} ? f.called_at : std::chrono::system_clock::now();
     append_iso8601(out, f.opts && f.opts->timestamp ? *f.opts->timestamp : called_at);
     out.push_back('"');
 
     if (f.type == event_type::alias) {
-        if (!string_field("userId", f.alias_user_id)) return bad(reason::invalid_utf8, "userId");
-        if (!string_field("previousId", f.previous_id)) return bad(reason::invalid_utf8, "previousId");
+        if (!string_field(",\"userId\":", f.alias_user_id)) return bad(reason::invalid_utf8, "userId");
+        if (!string_field(",\"previousId\":", f.previous_id)) return bad(reason::invalid_utf8, "previousId");
     } else {
-        if (!f.who->user_id.empty() && !string_field("userId", f.who->user_id))
+        if (!f.who->user_id.empty() && !string_field(",\"userId\":", f.who->user_id))
             return bad(reason::invalid_utf8, "userId");
-        if (!f.who->anonymous_id.empty() && !string_field("anonymousId", f.who->anonymous_id))
+        if (!f.who->anonymous_id.empty() && !string_field(",\"anonymousId\":", f.who->anonymous_id))
             return bad(reason::invalid_utf8, "anonymousId");
     }
 
     std::string_view props_key = "properties";
     switch (f.type) {
     case event_type::track:
-        if (!string_field("event", f.name)) return bad(reason::invalid_utf8, "event");
+        if (!string_field(",\"event\":", f.name)) return bad(reason::invalid_utf8, "event");
         break;
     case event_type::page:
     case event_type::screen: // name is optional in the Spec
-        if (!f.name.empty() && !string_field("name", f.name)) return bad(reason::invalid_utf8, "name");
+        if (!f.name.empty() && !string_field(",\"name\":", f.name)) return bad(reason::invalid_utf8, "name");
         break;
     case event_type::group:
-        if (!string_field("groupId", f.group_id)) return bad(reason::invalid_utf8, "groupId");
+        if (!string_field(",\"groupId\":", f.group_id)) return bad(reason::invalid_utf8, "groupId");
         props_key = "traits";
         break;
     case event_type::identify: props_key = "traits"; break;
