@@ -1157,8 +1157,10 @@ TEST_CASE("segment_sink_mt behind demux_sink_mt, spdlog::async_logger, several t
         write_from_threads(*logger, threads, per_thread);
         // The pool hands records over on its own threads: wait until all events arrived.
         REQUIRE(c.wait_for_unique(threads * per_thread, patience));
+        // Pool first: it drains the remaining log lines and joins its threads, which hold a
+        // reference to the logger per record; the logger is then freed on this thread.
+        pool.reset();
         logger.reset();
-        pool.reset(); // drains the remaining log lines and joins its threads
     }
     REQUIRE(segment->client().flush(patience).complete);
 
