@@ -44,7 +44,7 @@ inline bool plain(unsigned char c) { return plain_bytes.is[c]; }
 
 bool append_json_string_general(text_buffer &out, std::string_view s) {
     // Scan and copy in one pass, 8 bytes at a time (the tail as an overlapping word), while no
-    // byte needs escaping; then byte by byte.
+    // byte needs escaping; then byte by byte. (4 to 16 plain bytes never get here.)
     const std::size_t n = s.size();
     const auto *p = reinterpret_cast<const unsigned char *>(s.data());
     char *q = out.tail(n + 2);
@@ -65,16 +65,7 @@ bool append_json_string_general(text_buffer &out, std::string_view s) {
                 i = n;
             }
         }
-    } else if (n >= 4) { // 4 to 7 bytes: two overlapping 4-byte words, checked as one
-        std::uint32_t lo, hi;
-        std::memcpy(&lo, p, 4);
-        std::memcpy(&hi, p + n - 4, 4);
-        if (!json_needs_care(lo | (std::uint64_t{hi} << 32))) {
-            std::memcpy(q + 1, &lo, 4);
-            std::memcpy(q + 1 + n - 4, &hi, 4);
-            i = n;
-        }
-    }
+    } // shorter strings that get here are under 4 bytes or need care: the byte loop below
     for (; i < n && plain(p[i]); ++i) q[1 + i] = static_cast<char>(p[i]);
     if (i == n) { // the common case: nothing to escape or check
         q[n + 1] = '"';
