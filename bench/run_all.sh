@@ -100,7 +100,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
     echo "| kernel | $(uname -sr) |"
     echo "| compiler | $compiler |"
     echo "| build | $buildtype |"
-    echo "| source | $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?') $(git -C "$root" diff --quiet 2>/dev/null || echo '(with uncommitted changes)') |"
+    echo "| source | $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?') $(git -C "$root" diff --quiet -- . ':(exclude)bench/RESULTS.md' 2>/dev/null || echo '(with uncommitted changes)') |"
     echo "| load average (1/5/15 min) | before: $load_before; after: $load_after |"
     cat "$tmp/body"
 } >"$out"
