@@ -29,39 +29,34 @@ inline bool json_needs_care(std::uint64_t x) {
 // The general case of append_json_string below: any length, escapes, UTF-8 validation.
 bool append_json_string_general(text_buffer &out, std::string_view s);
 
+// Whether the two words of a short string (overlapping when it is shorter than both) are plain.
+inline bool plain_words(std::uint64_t lo, std::uint64_t hi) { return !json_needs_care(lo) && !json_needs_care(hi); }
+inline bool plain_words(std::uint32_t lo, std::uint32_t hi) { return !json_needs_care(lo | (std::uint64_t{hi} << 32)); }
+
+// `"s"` for a string of sizeof(Word) to 2 * sizeof(Word) bytes that need no escaping, checked and
+// copied as its first and last word; false (nothing written) when some byte needs care.
+template <typename Word>
+inline bool append_plain_words(text_buffer &out, const char *p, std::size_t n) {
+    Word lo, hi;
+    std::memcpy(&lo, p, sizeof(Word));
+    std::memcpy(&hi, p + n - sizeof(Word), sizeof(Word));
+    if (!plain_words(lo, hi)) return false;
+    char *q = out.tail(n + 2);
+    q[0] = '"';
+    std::memcpy(q + 1, &lo, sizeof(Word));
+    std::memcpy(q + 1 + n - sizeof(Word), &hi, sizeof(Word));
+    q[n + 1] = '"';
+    out.commit(n + 2);
+    return true;
+}
+
 // Appends `s` as a quoted JSON string. Returns false (leaving `out` partly written) when `s`
 // is not valid UTF-8. Keys and most values are short plain ASCII: 4 to 16 such bytes are
 // checked and copied here as two overlapping words, with no call; the rest goes the general way.
 inline bool append_json_string(text_buffer &out, std::string_view s) {
     const std::size_t n = s.size();
-    const char *p = s.data();
-    if (n >= 8 && n <= 16) {
-        std::uint64_t lo, hi;
-        std::memcpy(&lo, p, 8);
-        std::memcpy(&hi, p + n - 8, 8);
-        if (!json_needs_care(lo) && !json_needs_care(hi)) {
-            char *q = out.tail(n + 2);
-            q[0] = '"';
-            std::memcpy(q + 1, &lo, 8);
-            std::memcpy(q + 1 + n - 8, &hi, 8);
-            q[n + 1] = '"';
-            out.commit(n + 2);
-            return true;
-        }
-    } else if (n >= 4 && n < 8) {
-        std::uint32_t lo, hi;
-        std::memcpy(&lo, p, 4);
-        std::memcpy(&hi, p + n - 4, 4);
-        if (!json_needs_care(lo | (std::uint64_t{hi} << 32))) {
-            char *q = out.tail(n + 2);
-            q[0] = '"';
-            std::memcpy(q + 1, &lo, 4);
-            std::memcpy(q + 1 + n - 4, &hi, 4);
-            q[n + 1] = '"';
-            out.commit(n + 2);
-            return true;
-        }
-    }
+    if (n >= 8 && n <= 16 && append_plain_words<std::uint64_t>(out, s.data(), n)) return true;
+    if (n >= 4 && n < 8 && append_plain_words<std::uint32_t>(out, s.data(), n)) return true;
     return append_json_string_general(out, s);
 }
 // The same into a std::string, off the hot path (messages, checks of caller data).
