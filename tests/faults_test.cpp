@@ -23,6 +23,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <random>
@@ -286,6 +288,34 @@ constexpr bool k_tsan = false;
 // it kills it (die_after_fork), or with die_after_fork=0 aborts on "dup thread with used id"
 // when the new thread gets the id of a parent thread it still has on its books.
 bool child_may_start_threads() { return !k_tsan; }
+
+// True once every other thread of this process has been asleep ('S' in /proc) in two scans in a
+// row. GCC 12's ASan allocator is not fork-safe: a thread inside malloc at the fork (the
+// collector's threads finishing a response, the worker finishing a turn) leaves a lock held
+// forever in the child. Waiting for them to sleep closes that window; glibc's malloc needs none.
+bool other_threads_asleep(std::chrono::milliseconds patience) {
+    const std::string self = std::to_string(static_cast<long>(::gettid()));
+    auto all_asleep = [&] {
+        for (const auto &task : std::filesystem::directory_iterator("/proc/self/task")) {
+            if (task.path().filename() == self) continue;
+            std::ifstream stat(task.path() / "stat");
+            std::string line;
+            std::getline(stat, line);
+            const auto close = line.rfind(')'); // the name may contain spaces and parentheses
+            if (close == std::string::npos || close + 2 >= line.size()) continue; // the thread ended
+            if (line[close + 2] != 'S') return false;
+        }
+        return true;
+    };
+    const auto deadline = std::chrono::steady_clock::now() + patience;
+    int in_a_row = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+        in_a_row = all_asleep() ? in_a_row + 1 : 0;
+        if (in_a_row == 2) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1)); // polling a condition, not timing
+    }
+    return false;
+}
 
 // --- static destruction: run in a fresh process (the test execs itself with this variable)
 // so that spdlog's registry is older than anything seglog creates, as in a real service
@@ -992,6 +1022,7 @@ TEST_CASE("fork: the child gets a pipeline of its own; the parent's queue stays 
     // Pending in the parent at the fork: in its queue (the worker is not woken for a batch that
     // is not full).
     REQUIRE(c.stats().delivered == 1);
+    REQUIRE(other_threads_asleep(k_bound));
 
     const pid_t child = ::fork();
     REQUIRE(child >= 0);
@@ -1046,6 +1077,7 @@ TEST_CASE("fork: a child that never tracks anything starts no thread and closes 
     ledger l;
     l.watch(c);
     for (int i = 0; i < 30; ++i) REQUIRE(l.push(c, i));
+    REQUIRE(other_threads_asleep(k_bound));
     const pid_t child = ::fork();
     REQUIRE(child >= 0);
     if (child == 0) {
