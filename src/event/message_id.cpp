@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <mutex>
 #include <random>
 #include <thread>
 
@@ -53,7 +52,6 @@ struct generator {
         return result;
     }
 };
-
 
 // The 8 hex digits of `v`, most significant first, as they lie in memory: each nibble spread
 // to a byte, then '0'-'9' or 'a'-'f' added to all eight at once (no table, no loop).

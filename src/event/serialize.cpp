@@ -137,7 +137,10 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
 
     if (!props_key.empty()) {
         const section sec = props_key[0] == 't' ? section::traits : section::properties;
-        out.append(sec == section::traits ? std::string_view(",\"traits\":{") : std::string_view(",\"properties\":{"));
+        if (sec == section::traits)
+            out.append(",\"traits\":{");
+        else
+            out.append(",\"properties\":{");
         if (f.props && !(rules && rules->applies_to(sec) ? write_members_redacted(w, out, *f.props, *rules, sec, tally)
                                                            : w.write_members(*f.props)))
             return failed(props_key);
