@@ -118,7 +118,8 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
             return bad(reason::invalid_utf8, "anonymousId");
     }
 
-    std::string_view props_key = "properties";
+    // Which object carries f.props: traits for identify and group, none for alias.
+    std::optional<section> props_section = section::properties;
     switch (f.type) {
     case event_type::track:
         if (!string_field(",\"event\":", f.name)) return bad(reason::invalid_utf8, "event");
@@ -129,21 +130,21 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
         break;
     case event_type::group:
         if (!string_field(",\"groupId\":", f.group_id)) return bad(reason::invalid_utf8, "groupId");
-        props_key = "traits";
+        props_section = section::traits;
         break;
-    case event_type::identify: props_key = "traits"; break;
-    case event_type::alias: props_key = {}; break;
+    case event_type::identify: props_section = section::traits; break;
+    case event_type::alias: props_section.reset(); break;
     }
 
-    if (!props_key.empty()) {
-        const section sec = props_key[0] == 't' ? section::traits : section::properties;
+    if (props_section) {
+        const section sec = *props_section;
         if (sec == section::traits)
             out.append(",\"traits\":{");
         else
             out.append(",\"properties\":{");
         if (f.props && !(rules && rules->applies_to(sec) ? write_members_redacted(w, out, *f.props, *rules, sec, tally)
                                                            : w.write_members(*f.props)))
-            return failed(props_key);
+            return failed(sec == section::traits ? "traits" : "properties");
         out.push_back('}');
     }
 
