@@ -107,8 +107,7 @@ private:
         spdlog::details::log_msg copy(msg.time, spdlog::source_loc{}, msg.logger_name,
                                       spdlog::level::info, line);
         copy.thread_id = msg.thread_id;
-        for (auto &s : log_sinks_)
-            if (detail::sink_accepts(*s, copy.level)) s->log(copy);
+        route_lines(copy);
     }
 
     Mutex mutex_;
