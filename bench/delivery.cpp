@@ -62,6 +62,13 @@ std::size_t number(const char *text) {
     return static_cast<std::size_t>(v);
 }
 
+int nice_value(const char *text) {
+    char *end = nullptr;
+    const unsigned long v = std::strtoul(text, &end, 10);
+    if (!end || end == text || *end || v > 19) usage("--worker-nice takes 0 to 19");
+    return static_cast<int>(v);
+}
+
 options parse(int argc, char **argv) {
     options o;
     for (int i = 1; i < argc; ++i) {
@@ -78,7 +85,7 @@ options parse(int argc, char **argv) {
         else if (a == "--delay-ms") o.delay_ms = number(next());
         else if (a == "--block-timeout-ms") o.block_timeout_ms = number(next());
         else if (a == "--parse-bodies") o.parse_bodies = true;
-        else if (a == "--worker-nice") o.worker_nice = std::atoi(next());
+        else if (a == "--worker-nice") o.worker_nice = nice_value(next());
         else if (a == "--overflow") {
             const std::string v = next();
             if (v == "block") o.overflow = seglog::overflow_policy::block;
