@@ -1010,9 +1010,8 @@ TEST_CASE("fork: the child gets a pipeline of its own; the parent's queue stays 
     cfg.flush_interval = 60s; // the parent's events stay pending across the fork
     seglog::client c(cfg);
     const long parent = static_cast<long>(::getpid());
-    // The worker's first turns done before the fork: it is asleep (flush_interval away) when
-    // the fork comes. A sanitizer's allocator (GCC 12's ASan) is not fork-safe while another
-    // thread is inside malloc; glibc's is. One event delivered, then forgotten by the collector.
+    // The worker's first turns done before the fork, so that it is asleep (flush_interval away)
+    // when other_threads_asleep() looks. One event delivered, then forgotten by the collector.
     REQUIRE(c.enqueue(make_record(999, parent)));
     REQUIRE(c.flush(k_bound));
     col.clear_records();
