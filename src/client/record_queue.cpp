@@ -19,6 +19,21 @@ void merge_into(std::vector<queued_record> &out, std::size_t first, std::size_t 
 
 } // namespace
 
+// The next push on this shard copies into the spare buffer on top and the records slot after
+// the last: both were last written by the worker (batching, recycle(), drain()), so their cache
+// lines sit in the worker's core. Asking for them now (for writing) moves them here while the
+// caller goes on with its work, instead of the next push waiting for them. Measured by
+// alternating bursts with and without it in one process: ~30 ns off the call's p50
+// (docs/performance.md).
+void record_queue::prefetch_next(const shard &s) {
+    if (!s.spare.empty()) {
+        const std::string &next = s.spare.back();
+        const std::size_t n = std::min(next.capacity(), max_prefetch_bytes);
+        for (std::size_t at = 0; at < n; at += 64) __builtin_prefetch(next.data() + at, 1, 3);
+    }
+    if (s.records.size() < s.records.capacity()) __builtin_prefetch(s.records.data() + s.records.size(), 1, 3);
+}
+
 std::size_t record_queue::my_shard() {
     static std::atomic<std::size_t> next{0};
     thread_local const std::size_t index = next.fetch_add(1, std::memory_order_relaxed) % shard_count;
@@ -154,6 +169,7 @@ record_queue::push_result record_queue::push(std::string_view record) {
     }
     const std::uint64_t seq = next_seq_.fetch_add(1);
     s.records.push_back({std::move(buffer), seq});
+    prefetch_next(s);
     s.bytes += bytes;
     r.queued_events = queued_events_.fetch_add(1) + 1;
     r.queued_bytes_before = queued_bytes_.fetch_add(bytes);

@@ -86,11 +86,13 @@ private:
     static constexpr std::size_t max_spare_capacity = 4096; // bigger buffers are freed
     static constexpr std::size_t max_pooled = 8192;         // buffers kept, ~3 MB for usual events
     static constexpr std::size_t refill = 64;               // taken from the pool at once
+    static constexpr std::size_t max_prefetch_bytes = 512;  // of the next buffer: a usual event
 
     bool reserve(std::size_t bytes);         // takes budget for one record, or false
     void unreserve(std::size_t bytes);
     std::size_t evict_oldest(std::size_t bytes, std::vector<queued_record> &evicted);
     void notify_space();
+    static void prefetch_next(const shard &s); // shard lock held
     static std::size_t my_shard();
 
     limits limits_;
