@@ -182,6 +182,11 @@ public:
     }
     std::string text() {
         restore();
+        return peek();
+    }
+    // What was written so far, still capturing.
+    std::string peek() {
+        std::fflush(stderr);
         std::ifstream in(path_);
         std::stringstream ss;
         ss << in.rdbuf();
@@ -850,6 +855,79 @@ TEST_CASE("after close: calls are refused, counted and reported; nothing crashes
     REQUIRE(closed.size() == 3);
     CHECK(closed[2].message_ids == std::vector<std::string>{id_of(late)});
     CHECK(c.unique_count() == 1);
+}
+
+TEST_CASE("a handler whose own call is refused on the same thread: each error names its own event") {
+    // Refusals reuse one error object per thread. Callbacks should not call back into the
+    // client, but one that does must not overwrite the error it is still reading.
+    collector c;
+    seglog::client cl(config_for(c));
+    REQUIRE(cl.close(patience).empty());
+    const std::string outer = make_record(1), inner = make_record(2);
+    std::vector<std::pair<std::string, std::vector<std::string>>> seen; // message, ids as read after the inner call
+    cl.on_error([&](const seglog::error &e) {
+        if (e.message_ids == std::vector<std::string>{id_of(outer)}) CHECK_FALSE(cl.enqueue(inner));
+        seen.emplace_back(e.message, e.message_ids);
+    });
+    CHECK_FALSE(cl.enqueue(outer));
+    REQUIRE(seen.size() == 2); // the inner error first: it was reported from inside the outer one
+    CHECK(seen[0].second == std::vector<std::string>{id_of(inner)});
+    CHECK(seen[1].second == std::vector<std::string>{id_of(outer)});
+    CHECK(seen[1].first == "event not accepted: the client is closed");
+    CHECK(cl.stats().by_reason[static_cast<int>(seglog::reason::closed)] == 2);
+}
+
+TEST_CASE("the default handler: a flood of refusals prints at most one line a second and counts the rest") {
+    collector c;
+    seglog::client cl(config_for(c)); // no on_error: the default handler
+    REQUIRE(cl.close(patience).empty());
+    const std::string record = make_record(3);
+    const std::regex line(R"(\[seglog\] error \(closed\): event not accepted: the client is closed(?: \((\d+) more errors in the last second\))?\n)");
+    // Events each line stands for: itself and those it says were suppressed before it.
+    auto lines_and_events = [&](const std::string &text) {
+        std::size_t lines = 0, events = 0, matched = 0;
+        for (std::sregex_iterator m(text.begin(), text.end(), line), end; m != end; ++m) {
+            ++lines;
+            events += 1 + ((*m)[1].matched ? std::stoul((*m)[1].str()) : 0);
+            matched += static_cast<std::size_t>(m->length());
+        }
+        CHECK(matched == text.size()); // nothing else was printed
+        return std::make_pair(lines, events);
+    };
+
+    constexpr int flood = 2000; // from two threads at once
+    std::string flood_text;
+    {
+        stderr_capture err;
+        std::vector<std::thread> ts;
+        for (int t = 0; t < 2; ++t)
+            ts.emplace_back([&] {
+                for (int i = 0; i < flood / 2; ++i) CHECK_FALSE(cl.enqueue(record));
+            });
+        for (auto &t : ts) t.join();
+        flood_text = err.text();
+    }
+    const auto [flood_lines, flood_events] = lines_and_events(flood_text);
+    CHECK(flood_lines <= 1); // the flood takes well under a second
+
+    // The suppressed ones are told with the next line, which may come once a second has passed
+    // since the last: refuse one more event every 20 ms until it does (bounded).
+    stderr_capture err;
+    int polls = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 3s;
+    std::string poll_text;
+    while (poll_text.empty() && std::chrono::steady_clock::now() < deadline) {
+        CHECK_FALSE(cl.enqueue(record));
+        ++polls;
+        poll_text = err.peek();
+        if (poll_text.empty()) std::this_thread::sleep_for(20ms);
+    }
+    poll_text = err.text();
+    const auto [poll_lines, poll_events] = lines_and_events(poll_text);
+    REQUIRE(poll_lines == 1);
+    // Every refusal is in some line's count (earlier tests' suppressed errors may add to it).
+    CHECK(flood_events + poll_events >= static_cast<std::size_t>(flood + polls));
+    CHECK(cl.stats().by_reason[static_cast<int>(seglog::reason::closed)] == static_cast<std::uint64_t>(flood + polls));
 }
 
 TEST_CASE("the destructor closes with close_timeout") {

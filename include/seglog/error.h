@@ -47,6 +47,7 @@ struct error {
     int http_status = 0;                  // for delivery errors
 };
 
+// The error passed is valid only during the call (refusals reuse one per thread): copy what you keep.
 using error_handler = std::function<void(const error &)>;
 
 // Process-wide handler for errors raised at the call site (validation, not_attached).

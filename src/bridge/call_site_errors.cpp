@@ -1,8 +1,8 @@
 #include "bridge/call_site_errors.h"
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <memory>
 #include <mutex>
 
@@ -21,23 +21,25 @@ std::shared_ptr<const error_handler> user_handler; // null: default handler
 namespace detail {
 
 void default_error_handler(const error &e) {
-    static std::mutex mutex;
-    static std::chrono::steady_clock::time_point last{};
-    static std::uint64_t suppressed = 0;
-    std::lock_guard<std::mutex> lock(mutex);
-    const auto now = std::chrono::steady_clock::now();
-    if (last != std::chrono::steady_clock::time_point{} && now - last < std::chrono::seconds(1)) {
-        ++suppressed;
+    // Lock-free: during a flood of refusals (queue full, collector down) every caller passes
+    // here, and all but one a second only count. The coarse clock is a memory read, its few
+    // milliseconds of resolution are plenty for a once-a-second limit.
+    static std::atomic<std::int64_t> next_print{0}; // CLOCK_MONOTONIC_COARSE, ns
+    static std::atomic<std::uint64_t> suppressed{0};
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    const std::int64_t now = std::int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+    std::int64_t due = next_print.load(std::memory_order_relaxed);
+    if (now < due || !next_print.compare_exchange_strong(due, now + 1000000000, std::memory_order_relaxed)) {
+        suppressed.fetch_add(1, std::memory_order_relaxed);
         return;
     }
-    last = now;
-    if (suppressed) {
-        std::fprintf(stderr, "[seglog] error (%s): %s (%llu more errors in the last second)\n",
-                     to_string(e.code), e.message.c_str(), static_cast<unsigned long long>(suppressed));
+    if (const auto n = suppressed.exchange(0, std::memory_order_relaxed)) {
+        std::fprintf(stderr, "[seglog] error (%s): %s (%llu more errors in the last second)\n", to_string(e.code),
+                     e.message.c_str(), static_cast<unsigned long long>(n));
     } else {
         std::fprintf(stderr, "[seglog] error (%s): %s\n", to_string(e.code), e.message.c_str());
     }
-    suppressed = 0;
 }
 
 void report_call_site_error(const error &e) noexcept {

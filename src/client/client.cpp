@@ -39,6 +39,25 @@ seglog::config checked(seglog::config c) {
     return c;
 }
 
+// Runs `fn` with this thread's scratch error, whose strings keep their capacity: while the
+// queue is full (collector down) every refused call reaches the handler without allocating.
+// A handler that causes another refusal on this thread gets a fresh error for that one.
+template <typename Fn>
+void with_scratch_error(Fn &&fn) {
+    thread_local error scratch{reason::queue_full, {}, {}, {}, {}, 0};
+    thread_local bool busy = false;
+    if (busy) {
+        error fresh{reason::queue_full, {}, {}, {}, {}, 0};
+        fn(fresh);
+        return;
+    }
+    busy = true;
+    struct release {
+        ~release() { busy = false; }
+    } guard;
+    fn(scratch);
+}
+
 } // namespace
 
 client::impl::impl(seglog::config c)
@@ -108,8 +127,17 @@ bool client::impl::submit(const detail::event_fields &f) {
 bool client::impl::enqueue(std::string_view record) {
     if (needs_restart.load(std::memory_order_relaxed)) restart_if_forked();
     const std::string_view id = detail::record_message_id(record);
-    auto refuse = [&](reason why, std::string message) {
-        reject({why, std::move(message), {}, {}, {std::string(id)}, 0}, false);
+    auto refuse = [&](reason why, std::string_view message) {
+        with_scratch_error([&](error &e) {
+            e.code = why;
+            e.message.assign(message.data(), message.size());
+            e.event_type.clear();
+            e.event_name.clear();
+            e.message_ids.resize(1);
+            e.message_ids[0].assign(id.data(), id.size());
+            e.http_status = 0;
+            reject(e, false);
+        });
         return false;
     };
     if (closed.load(std::memory_order_acquire)) return refuse(reason::closed, "event not accepted: the client is closed");
