@@ -345,6 +345,34 @@ TEST_CASE("not_attached is decided per logger as it is now, not as a logger at t
     CHECK(capture.errors()[1].code == seglog::reason::not_attached);
 }
 
+TEST_CASE("a sink added beside the demux: the event is refused as not_attached, not printed as a log line") {
+    // The usual way to get there: a sink pushed onto logger->sinks() after attach().
+    seglog_test::error_capture capture;
+    routed r;
+    auto logger = r.sync_logger("beside");
+    auto extra = std::make_shared<collecting_sink>();
+    logger->sinks().push_back(extra);
+    const auto before = not_attached_count();
+    SEGLOG_LOGGER_TRACK(logger, seglog::user("u"), "Diagnosis Recorded", {{"condition", "asthma"}});
+    logger->info("an ordinary line");
+    CHECK(r.events->size() == 0);
+    REQUIRE(extra->size() == 1); // the log line only
+    CHECK_FALSE(extra->items()[0].event);
+    CHECK(extra->payloads()[0] == "an ordinary line");
+    CHECK(not_attached_count() - before == 1);
+    const auto errors = capture.errors();
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0].code == seglog::reason::not_attached);
+    CHECK(errors[0].message ==
+          "track not logged: logger 'beside' has a sink beside its seglog demux sink, which would print the event as "
+          "a log line (add log sinks before seglog::attach, or give them to the demux_sink)");
+
+    // Without the sink beside it, the demux routes events again.
+    logger->sinks().pop_back();
+    SEGLOG_LOGGER_TRACK(logger, seglog::user("u"), "Diagnosis Recorded", {{"condition", "asthma"}});
+    CHECK(r.events->size() == 1);
+}
+
 TEST_CASE("each log sink keeps its own level and pattern; set_pattern leaves event sinks alone") {
     std::ostringstream warn_out, all_out, event_out;
     auto warn_sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(warn_out);

@@ -36,7 +36,7 @@ inline std::string_view event_json(const spdlog::details::log_msg &msg) noexcept
 
 // The functions behind the macros: validate, serialise and log one event through `logger`.
 // A rejected event is reported through seglog::set_error_handler and counted; nothing throws.
-// The logger must have a seglog demux sink (see attach()); otherwise the event is reported
+// The logger's sinks must be seglog demux sinks (see attach()); otherwise the event is reported
 // as not_attached instead of being written to its log sinks.
 void log_track(spdlog::logger &logger, const identity &who, std::string_view event,
                const properties &props = {}, const call_options &opts = {});

@@ -32,10 +32,21 @@ const event_router *as_router(const spdlog::sinks::sink *s) {
     if (t == typeid(demux_sink_st)) return static_cast<const demux_sink_st *>(s);
     return dynamic_cast<const event_router *>(s);
 }
-const event_router *find_router(spdlog::logger &logger) {
-    for (const auto &s : logger.sinks())
-        if (auto *r = as_router(s.get())) return r;
-    return nullptr;
+// The logger's router, when every one of its sinks is a router. A sink beside the demux (added
+// to logger.sinks() after attach(), say) would get the event's JSON as if it were a log line:
+// then `beside` is set and no router is returned.
+const event_router *find_router(spdlog::logger &logger, bool &beside) {
+    const event_router *router = nullptr;
+    bool others = false;
+    for (const auto &s : logger.sinks()) {
+        if (auto *r = as_router(s.get())) {
+            if (!router) router = r;
+        } else {
+            others = true;
+        }
+    }
+    beside = router && others;
+    return others ? nullptr : router;
 }
 
 // Names spdlog::logger's protected sink_it_ (the pointer to member is to the base's function).
@@ -44,12 +55,16 @@ struct record_sink_access : spdlog::logger {
 };
 
 void emit(spdlog::logger &logger, event_fields f) {
-    const event_router *router = find_router(logger);
+    bool beside = false;
+    const event_router *router = find_router(logger, beside);
     if (!router) {
-        report_call_site_error({reason::not_attached,
-                                std::string(to_string(f.type)) + " not logged: logger '" + logger.name() +
-                                    "' has no seglog demux sink (call seglog::attach)",
-                                to_string(f.type), {}, {}, 0});
+        report_call_site_error(
+            {reason::not_attached,
+             std::string(to_string(f.type)) + " not logged: logger '" + logger.name() +
+                 (beside ? "' has a sink beside its seglog demux sink, which would print the event as a log "
+                           "line (add log sinks before seglog::attach, or give them to the demux_sink)"
+                         : "' has no seglog demux sink (call seglog::attach)"),
+             to_string(f.type), {}, {}, 0});
         return;
     }
     thread_local text_buffer buffer;
