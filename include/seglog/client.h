@@ -34,7 +34,8 @@ struct stats {
     std::uint64_t queued_events = 0;  // waiting in the queue now
     std::uint64_t queued_bytes = 0;
     std::uint64_t pending_bytes = 0;  // accepted and not settled: what the max_queue_bytes bound covers
-    std::uint64_t in_flight = 0;      // events in requests under way or waiting to retry
+    std::uint64_t in_flight = 0;      // taken from the queue, not settled: the batch being filled,
+                                      // requests under way, batches waiting to retry
     std::uint64_t bytes_sent = 0;     // request bodies on the wire (after gzip)
 };
 
