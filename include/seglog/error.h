@@ -20,7 +20,8 @@ enum class reason : std::uint8_t {
     too_deep,             // nested arrays/objects deeper than 32 levels
     too_many_keys,        // an object with over 1000 keys, or over 2000 keys in the whole event
     event_too_large,      // serialised event over the 32 KB limit
-    not_attached,         // the logger has no seglog demux sink, or a sink beside it: the event would have leaked into log lines
+    not_attached,         // the logger has no seglog demux sink, or a sink beside it: the event
+                          // would have leaked into log lines
     // refused by the pipeline
     queue_full,           // the bounded queue (events or bytes) overflowed
     closed,               // the client was already closed

@@ -16,8 +16,8 @@ const char event_record_tag[] = "seglog-event-record";
 
 namespace {
 
-// Whether `logger` has a demux sink. Logging an event to a logger without one would print
-// its JSON among the log lines. Checked on every call, not cached: a cache keyed by the
+// Whether `logger`'s sinks are demux sinks. Logging an event to a logger without one, or with
+// a plain sink beside it, would print its JSON among the log lines. Checked on every call, not cached: a cache keyed by the
 // logger's address goes stale when a logger's sinks are replaced or when a new logger is
 // built where a routed one used to be (same stack slot or reused heap block), and then the
 // event leaks into the new logger's log sinks. The scan is a dynamic_cast per sink, and a
