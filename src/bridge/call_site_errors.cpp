@@ -16,6 +16,10 @@ std::atomic<std::uint64_t> rejected_by_reason[reason_count];
 std::mutex handler_mutex;
 std::shared_ptr<const error_handler> user_handler; // null: default handler
 
+// The default handler's once-a-second limit.
+std::atomic<std::int64_t> next_print{0}; // CLOCK_MONOTONIC_COARSE, ns
+std::atomic<std::uint64_t> suppressed{0};
+
 } // namespace
 
 namespace detail {
@@ -24,8 +28,6 @@ void default_error_handler(const error &e) {
     // Lock-free: during a flood of refusals (queue full, collector down) every caller passes
     // here, and all but one a second only count. The coarse clock is a memory read, its few
     // milliseconds of resolution are plenty for a once-a-second limit.
-    static std::atomic<std::int64_t> next_print{0}; // CLOCK_MONOTONIC_COARSE, ns
-    static std::atomic<std::uint64_t> suppressed{0};
     timespec ts{};
     ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     const std::int64_t now = std::int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
@@ -40,6 +42,11 @@ void default_error_handler(const error &e) {
     } else {
         std::fprintf(stderr, "[seglog] error (%s): %s\n", to_string(e.code), e.message.c_str());
     }
+}
+
+void reset_default_error_handler() noexcept {
+    next_print.store(0, std::memory_order_relaxed);
+    suppressed.store(0, std::memory_order_relaxed);
 }
 
 void report_call_site_error(const error &e) noexcept {
