@@ -7,9 +7,13 @@
 // The median cost of an empty steady_clock bracket (printed as "timer") is subtracted from
 // every timed interval.
 //
+// --paired (1 thread, sync logger, collector up): every other burst is the plain spdlog line
+// instead, so both are timed over the same minutes of the host; their ratio holds while the
+// VM's speed moves (docs/performance.md).
+//
 //   bench_call_latency [--bursts 20000] [--burst 32] [--pause-us 200] [--timing burst|call]
 //                      [--worker-nice N] [--off-calls 100000000]
-//                      [--only up|down|2t|2t-down|async|async-down|spdlog|off]
+//                      [--only up|down|2t|2t-down|async|async-down|spdlog|off|paired]
 #include "bench_util.h"
 #include "collector.h"
 
@@ -49,49 +53,67 @@ double measure_timer() {
 }
 
 // Runs `call` in bursts with a pause after each, and returns the cost (ns) per call, timer
-// overhead subtracted. --timing burst (default): each burst is timed as a whole and counts
+// overhead subtracted. With `alt_out`, odd bursts run `alt` instead and go to `alt_out`. --timing burst (default): each burst is timed as a whole and counts
 // as one sample of (burst time / burst size), the per-call cost a request handler pays.
 // --timing call: every call is timed on its own, one sample each, which shows the slowest
 // single calls (the first after a pause, one that wakes the worker) but adds two clock reads
 // to every call.
-template <typename Call>
-std::vector<double> timed(const options &o, Call &&call) {
+template <typename Call, typename Alt>
+std::vector<double> timed(const options &o, Call &&call, Alt &&alt, std::vector<double> *alt_out) {
     std::vector<double> out;
     out.reserve(static_cast<std::size_t>(o.bursts) * static_cast<std::size_t>(o.each_call ? o.burst : 1));
     long n = 0;
-    for (int b = -o.warmup_bursts; b < o.bursts; ++b) {
+    auto one_burst = [&](auto &&f, std::vector<double> &into, bool keep) {
         if (o.each_call) {
             for (int i = 0; i < o.burst; ++i) {
                 const auto t0 = clk::now();
-                call(++n);
+                f(++n);
                 const auto t1 = clk::now();
-                if (b >= 0) out.push_back(std::max(0.0, std::chrono::duration<double, std::nano>(t1 - t0).count() - timer_ns));
+                if (keep) into.push_back(std::max(0.0, std::chrono::duration<double, std::nano>(t1 - t0).count() - timer_ns));
             }
         } else {
             const auto t0 = clk::now();
-            for (int i = 0; i < o.burst; ++i) call(++n);
+            for (int i = 0; i < o.burst; ++i) f(++n);
             const auto t1 = clk::now();
-            if (b >= 0)
-                out.push_back(std::max(0.0, std::chrono::duration<double, std::nano>(t1 - t0).count() - timer_ns) / o.burst);
+            if (keep)
+                into.push_back(std::max(0.0, std::chrono::duration<double, std::nano>(t1 - t0).count() - timer_ns) / o.burst);
         }
+    };
+    for (int b = -o.warmup_bursts; b < o.bursts; ++b) {
+        if (alt_out && (b & 1)) one_burst(alt, *alt_out, b >= 0);
+        else one_burst(call, out, b >= 0);
         std::this_thread::sleep_for(o.pause);
     }
     return out;
 }
+template <typename Call>
+std::vector<double> timed(const options &o, Call &&call) {
+    return timed(o, call, [](long) {}, nullptr);
+}
 
-// One producer of SEGLOG_TRACK calls with five properties of mixed types.
-std::vector<double> produce(spdlog::logger &logger, const options &o) {
+// The plain spdlog line the reference and --paired time: the same five values, formatted.
+void reference_line(spdlog::logger &logger, long n) {
+    SPDLOG_LOGGER_INFO(&logger, "order_id={} revenue={} items={} gift={} currency={}", "o-12345", 42.5, n, false, "EUR");
+}
+
+// One producer of SEGLOG_TRACK calls with five properties of mixed types; with `paired`, every
+// other burst is the reference line on `paired`'s logger, timed into `paired_out`.
+std::vector<double> produce(spdlog::logger &logger, const options &o, spdlog::logger *paired = nullptr,
+                            std::vector<double> *paired_out = nullptr) {
     const auto who = user("u-42");
-    return timed(o, [&](long n) {
-        SEGLOG_LOGGER_TRACK(&logger, who, "Order Completed",
-                            {{"order_id", "o-12345"}, {"revenue", 42.5}, {"items", n}, {"gift", false},
-                             {"currency", "EUR"}});
-    });
+    return timed(
+        o,
+        [&](long n) {
+            SEGLOG_LOGGER_TRACK(&logger, who, "Order Completed",
+                                {{"order_id", "o-12345"}, {"revenue", 42.5}, {"items", n}, {"gift", false},
+                                 {"currency", "EUR"}});
+        },
+        [&](long n) { reference_line(*paired, n); }, paired ? paired_out : nullptr);
 }
 
 const char *unit(const options &o) { return o.each_call ? "calls" : "bursts"; }
 
-void run(const char *label, bool async, int threads, bool collector_up, const options &o) {
+void run(const char *label, bool async, int threads, bool collector_up, const options &o, bool paired = false) {
     testing::collector_options co;
     co.keep_requests = false;
     co.record_bodies = false;
@@ -121,8 +143,14 @@ void run(const char *label, bool async, int threads, bool collector_up, const op
     segment_client(*demux)->on_error([](const error &) {}); // drops are counted in stats; not printed
 
     std::vector<std::vector<double>> results(static_cast<std::size_t>(threads));
+    std::vector<double> reference; // --paired: the spdlog line's bursts
+    spdlog::logger ref_logger("ref", std::make_shared<spdlog::sinks::null_sink_mt>());
     std::vector<std::thread> ts;
-    for (int t = 0; t < threads; ++t) ts.emplace_back([&, t] { results[static_cast<std::size_t>(t)] = produce(*logger, o); });
+    for (int t = 0; t < threads; ++t)
+        ts.emplace_back([&, t] {
+            results[static_cast<std::size_t>(t)] =
+                produce(*logger, o, paired ? &ref_logger : nullptr, paired ? &reference : nullptr);
+        });
     for (auto &t : ts) t.join();
     std::vector<double> all;
     for (auto &r : results) all.insert(all.end(), r.begin(), r.end());
@@ -136,6 +164,12 @@ void run(const char *label, bool async, int threads, bool collector_up, const op
                 "delivered %llu, dropped %llu)\n",
                 label, p.p50, p.p99, p.p999, p.max, all.size(), unit(o), static_cast<unsigned long long>(st.accepted),
                 static_cast<unsigned long long>(st.delivered), static_cast<unsigned long long>(st.dropped));
+    if (paired) {
+        const auto r = bench::summarize(reference);
+        std::printf("%-46s p50 %6.0f ns  p99 %6.0f ns  p99.9 %6.0f ns  max %8.0f ns  (%zu %s)\n",
+                    "  the bursts between: spdlog info line", r.p50, r.p99, r.p999, r.max, reference.size(), unit(o));
+        std::printf("  SEGLOG_TRACK / spdlog line, p50: %.2f\n", p.p50 / r.p50);
+    }
     std::fflush(stdout);
     client->close(std::chrono::milliseconds(collector_up ? 5000 : 10));
     logger.reset();
@@ -145,11 +179,8 @@ void run(const char *label, bool async, int threads, bool collector_up, const op
 // written to a null sink, timed the same way. What the machine charges any call after a pause
 // (cold caches, an idle vCPU waking up) shows here too.
 void spdlog_reference(const options &o) {
-    auto logger = std::make_shared<spdlog::logger>("ref", std::make_shared<spdlog::sinks::null_sink_mt>());
-    auto samples = timed(o, [&](long n) {
-        SPDLOG_LOGGER_INFO(logger, "order_id={} revenue={} items={} gift={} currency={}", "o-12345", 42.5, n, false,
-                           "EUR");
-    });
+    spdlog::logger logger("ref", std::make_shared<spdlog::sinks::null_sink_mt>());
+    auto samples = timed(o, [&](long n) { reference_line(logger, n); });
     const auto p = bench::summarize(samples);
     std::printf("%-46s p50 %6.0f ns  p99 %6.0f ns  p99.9 %6.0f ns  max %8.0f ns  (%zu %s)\n",
                 "reference: spdlog info line, null sink", p.p50, p.p99, p.p999, p.max, samples.size(), unit(o));
@@ -206,6 +237,7 @@ int main(int argc, char **argv) {
     if (want("async")) run("2 threads, async logger (block), collector up", true, 2, true, o);
     if (want("async-down")) run("1 thread, async logger (block), collector down", true, 1, false, o);
     if (want("spdlog")) spdlog_reference(o);
+    if (only == "paired") run("1 thread, sync logger, collector up, paired", false, 1, true, o, true);
     if (want("off")) switched_off(std::stol(bench::arg(argc, argv, "--off-calls", "100000000")));
     std::printf("peak RSS %ld KiB\n", bench::peak_rss_kib());
 }

@@ -70,6 +70,13 @@ spread() {
 }
 shown="bench/bench_call_latency --only up   # five times" \
     run "1d. Run-to-run spread: 1 thread, sync logger, collector up, five runs" spread
+# Alternating bursts with the plain spdlog line: both over the same minutes of the host, so
+# their ratio holds while its speed moves.
+paired() {
+    for i in 1 2 3; do "$b/bench_call_latency" --only paired "${latency_args[@]}" | grep -E '^(1 thread|  )'; done
+}
+shown="bench/bench_call_latency --only paired   # three times" \
+    run "1e. SEGLOG_TRACK and a plain spdlog line in alternating bursts, three runs" paired
 run "2. Normal log lines through demux_sink vs direct" "$b/bench_lines" "${lines_args[@]}"
 run "3a. Delivery, loopback, block, no gzip" "$b/bench_delivery" --events "$events" --overflow block --block-timeout-ms 60000
 run "3b. Delivery, loopback, block, gzip" "$b/bench_delivery" --events "$events" --overflow block --block-timeout-ms 60000 --gzip
