@@ -53,11 +53,11 @@ double measure_timer() {
 }
 
 // Runs `call` in bursts with a pause after each, and returns the cost (ns) per call, timer
-// overhead subtracted. With `alt_out`, odd bursts run `alt` instead and go to `alt_out`. --timing burst (default): each burst is timed as a whole and counts
+// overhead subtracted. --timing burst (default): each burst is timed as a whole and counts
 // as one sample of (burst time / burst size), the per-call cost a request handler pays.
 // --timing call: every call is timed on its own, one sample each, which shows the slowest
 // single calls (the first after a pause, one that wakes the worker) but adds two clock reads
-// to every call.
+// to every call. With `alt_out`, odd bursts run `alt` instead and their samples go there.
 template <typename Call, typename Alt>
 std::vector<double> timed(const options &o, Call &&call, Alt &&alt, std::vector<double> *alt_out) {
     std::vector<double> out;

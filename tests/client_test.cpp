@@ -937,7 +937,6 @@ TEST_CASE("the default handler: a flood of refusals prints at most one line a se
         CHECK_FALSE(cl.enqueue(record));
         CHECK(after.text().empty());
     }
-    seglog::detail::reset_default_error_handler(); // later tests' default-handler lines print
 }
 
 TEST_CASE("the destructor closes with close_timeout") {

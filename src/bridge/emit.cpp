@@ -17,11 +17,11 @@ const char event_record_tag[] = "seglog-event-record";
 namespace {
 
 // Whether `logger`'s sinks are demux sinks. Logging an event to a logger without one, or with
-// a plain sink beside it, would print its JSON among the log lines. Checked on every call, not cached: a cache keyed by the
-// logger's address goes stale when a logger's sinks are replaced or when a new logger is
-// built where a routed one used to be (same stack slot or reused heap block), and then the
-// event leaks into the new logger's log sinks. The scan is a dynamic_cast per sink, and a
-// logger set up by attach() has exactly one.
+// a plain sink beside it, would print its JSON among the log lines. Checked on every call, not
+// cached: a cache keyed by the logger's address goes stale when a logger's sinks are replaced
+// or when a new logger is built where a routed one used to be (same stack slot or reused heap
+// block), and then the event leaks into the new logger's log sinks. The scan looks at every
+// sink, and a logger set up by attach() has exactly one.
 //
 // The demux types are final, so comparing the dynamic type answers for them at the cost of a
 // vtable load; dynamic_cast (hundreds of instructions on every call) is left for other sinks.
