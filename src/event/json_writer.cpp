@@ -4,6 +4,10 @@
 #include <cmath>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace seglog::detail {
 
 namespace {
@@ -44,7 +48,7 @@ inline bool plain(unsigned char c) { return plain_bytes.is[c]; }
 
 bool append_json_string_general(text_buffer &out, std::string_view s) {
     // Scan and copy in one pass, 8 bytes at a time (the tail as an overlapping word), while no
-    // byte needs escaping; then byte by byte. (4 to 16 plain bytes never get here.)
+    // byte needs escaping; then byte by byte. (Up to 16 plain bytes never get here.)
     const std::size_t n = s.size();
     const auto *p = reinterpret_cast<const unsigned char *>(s.data());
     char *q = out.tail(n + 2);
@@ -119,48 +123,106 @@ bool append_json_string(std::string &out, std::string_view s) {
     return ok;
 }
 
-void append_int(text_buffer &out, std::int64_t v) {
-    char *p = out.tail(24);
-    out.commit(static_cast<std::size_t>(std::to_chars(p, p + 24, v).ptr - p));
+namespace {
+constexpr struct digit_pairs_table {
+    char at[200];
+    constexpr digit_pairs_table() : at() {
+        for (int i = 0; i < 100; ++i) {
+            at[2 * i] = static_cast<char>('0' + i / 10);
+            at[2 * i + 1] = static_cast<char>('0' + i % 10);
+        }
+    }
+} digit_pairs;
+
+// Decimal digits of v: log10 from its bit length (1233 / 4096 ~ log10(2)), corrected by one
+// comparison.
+inline unsigned decimal_length(std::uint64_t v) {
+    static constexpr std::uint64_t pow10[] = {1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
+                                              10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
+                                              100000000000ull, 1000000000000ull, 10000000000000ull,
+                                              100000000000000ull, 1000000000000000ull, 10000000000000000ull,
+                                              100000000000000000ull, 1000000000000000000ull,
+                                              10000000000000000000ull};
+    const unsigned t = static_cast<unsigned>(64 - __builtin_clzll(v | 1)) * 1233 >> 12;
+    return t + (v >= pow10[t]) + (v == 0);
 }
 
-void append_uint(text_buffer &out, std::uint64_t v) {
-    char *p = out.tail(24);
-    out.commit(static_cast<std::size_t>(std::to_chars(p, p + 24, v).ptr - p));
+// Rounds to the nearest integer, ties to even (in the default rounding mode, as nearbyint).
+inline std::int64_t round_to_int(double x) {
+#if defined(__SSE2__)
+    return _mm_cvtsd_si64(_mm_set_sd(x)); // one instruction; llrint is a call into libm
+#else
+    return std::llrint(x);
+#endif
+}
+} // namespace
+
+// Two digits at a time from the end (the length is known first), as std::to_chars does, but
+// with the length found without a loop.
+char *put_uint(char *q, std::uint64_t v) {
+    char *const end = q + decimal_length(v);
+    char *p = end;
+    while (v >= 100) {
+        p -= 2;
+        std::memcpy(p, digit_pairs.at + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (v >= 10) std::memcpy(p - 2, digit_pairs.at + 2 * v, 2);
+    else p[-1] = static_cast<char>('0' + v);
+    return end;
 }
 
-bool append_double(text_buffer &out, double v) {
-    if (!std::isfinite(v)) return false;
+char *put_int(char *q, std::int64_t v) {
+    if (v >= 0) return put_uint(q, static_cast<std::uint64_t>(v));
+    *q = '-';
+    return put_uint(q + 1, 0 - static_cast<std::uint64_t>(v)); // INT64_MIN too
+}
+
+char *put_double(char *q, double v) {
+    if (!std::isfinite(v)) return nullptr;
     // Fast path for the usual amounts and ratios: at most 3 decimals, 1e-3 <= |v| < 1e5. There
     // the shortest round-trip form is fixed notation N/10^k with the least k for which N/10^k
     // reads back as v, which is what to_chars below would write, at a fraction of its cost.
+    // m = round(|v| * 1000) reads back as |v| exactly when some N/10^k with k <= 3 does (two
+    // such fractions that round to the same double are equal: they differ by 1e-3 or more,
+    // the double's spacing here is under 1e-10), and then N/10^k is m with its trailing zeros
+    // dropped.
     const double a = std::fabs(v);
     if (a >= 1e-3 && a < 1e5) {
-        static constexpr double scale[] = {1, 10, 100, 1000};
-        for (int k = 0; k < 4; ++k) {
-            const double m = std::nearbyint(a * scale[k]);
-            if (m / scale[k] != a) continue;
-            const auto n = static_cast<std::uint64_t>(m);
-            const auto div = static_cast<std::uint64_t>(scale[k]);
-            char buf[24];
-            char *q = buf;
+        const auto m = static_cast<std::uint64_t>(round_to_int(a * 1000));
+        if (static_cast<double>(m) / 1000 == a) {
             if (v < 0) *q++ = '-';
-            q = std::to_chars(q, buf + sizeof buf, n / div).ptr;
-            if (k) {
-                *q++ = '.';
-                std::uint64_t frac = n % div;
-                for (int d = k - 1; d >= 0; --d) {
-                    q[d] = static_cast<char>('0' + frac % 10);
-                    frac /= 10;
-                }
-                q += k;
+            q = put_uint(q, m / 1000);
+            const auto frac = static_cast<unsigned>(m % 1000);
+            if (frac) { // its decimals without trailing zeros: .5, .25, .125
+                const char d[3] = {static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10),
+                                   static_cast<char>('0' + frac % 10)};
+                const int k = frac % 100 == 0 ? 1 : frac % 10 == 0 ? 2 : 3;
+                *q = '.';
+                std::memcpy(q + 1, d, 3); // room for all three; the length says how many count
+                q += 1 + k;
             }
-            out.append(buf, static_cast<std::size_t>(q - buf));
-            return true;
+            return q;
         }
     }
-    char *p = out.tail(32);
-    out.commit(static_cast<std::size_t>(std::to_chars(p, p + 32, v).ptr - p)); // shortest round-trip form
+    return std::to_chars(q, q + max_number_chars, v).ptr; // shortest round-trip form
+}
+
+void append_int(text_buffer &out, std::int64_t v) {
+    char *p = out.tail(max_number_chars);
+    out.commit(static_cast<std::size_t>(put_int(p, v) - p));
+}
+
+void append_uint(text_buffer &out, std::uint64_t v) {
+    char *p = out.tail(max_number_chars);
+    out.commit(static_cast<std::size_t>(put_uint(p, v) - p));
+}
+
+bool append_double(text_buffer &out, double v) {
+    char *p = out.tail(max_number_chars);
+    char *end = put_double(p, v);
+    if (!end) return false;
+    out.commit(static_cast<std::size_t>(end - p));
     return true;
 }
 
@@ -282,6 +344,30 @@ bool json_writer::write(const nlohmann::json &j, int depth) {
     return true;
 }
 
+namespace {
+// A scalar or short plain string written at q (room: max_number_chars); nullptr for what needs
+// the general way (nested JSON, longer or escaped strings, NaN and infinities).
+inline char *put_scalar(char *q, const value &v) {
+    switch (v.type()) {
+    case value::kind::null: std::memcpy(q, "null", 4); return q + 4;
+    case value::kind::boolean:
+        if (v.as_bool()) {
+            std::memcpy(q, "true", 4);
+            return q + 4;
+        }
+        std::memcpy(q, "false", 5);
+        return q + 5;
+    case value::kind::integer: return put_int(q, v.as_int());
+    case value::kind::unsigned_integer: return put_uint(q, v.as_uint());
+    case value::kind::floating: return put_double(q, v.as_double());
+    case value::kind::string: return put_short_plain(q, v.as_string().data(), v.as_string().size());
+    case value::kind::json: return nullptr;
+    }
+    return nullptr;
+}
+constexpr std::size_t short_key = 16; // the longest key put_short_plain takes
+} // namespace
+
 bool json_writer::write_members(const properties &p, bool leading_comma) {
     if (p.is_json()) {
         const auto &j = p.json();
@@ -290,14 +376,42 @@ bool json_writer::write_members(const properties &p, bool leading_comma) {
         return write_members(j, leading_comma);
     }
     if (!members_ok(p.list().size())) return false;
+    // The usual member (a short plain key, a scalar or short plain value, limits far off) is
+    // written here with one room check and no calls into the general writers: this loop is most
+    // of the caller's serialising work. Anything else takes the checked way, key() and write(),
+    // which record the failure; both ways write the same bytes. limit_ >= short_key: the key and
+    // a short string are within it, as key() and string() check.
+    const bool short_ok = limit_ >= short_key;
     bool comma = leading_comma;
     for (const auto &prop : p.list()) {
-        if (comma) out_.push_back(',');
+        const std::string_view k = prop.key;
+        if (short_ok && k.size() <= short_key && out_.size() <= limit_ && keys_ < max_total_keys) {
+            char *q = out_.tail(1 + (short_key + 2) + 1 + max_number_chars);
+            q[0] = ',';
+            if (char *s = put_short_plain(q + comma, k.data(), k.size())) {
+                ++keys_;
+                comma = true;
+                *s++ = ':';
+                if (char *end = put_scalar(s, prop.value)) {
+                    out_.commit(static_cast<std::size_t>(end - q));
+                    continue;
+                }
+                out_.commit(static_cast<std::size_t>(s - q)); // the key is written: the value the general way
+                if (!write(prop.value)) return prepend(k);
+                continue;
+            }
+        }
+        if (!write_property(prop, comma)) return false;
         comma = true;
-        if (!key(prop.key)) return false;
-        if (!write(prop.value)) return prepend(prop.key);
     }
     return true;
+}
+
+// The checked way for one member of a braced list.
+bool json_writer::write_property(const property &prop, bool comma) {
+    if (comma) out_.push_back(',');
+    if (!key(prop.key)) return false;
+    return write(prop.value) || prepend(prop.key);
 }
 
 bool json_writer::write_members(const nlohmann::json &obj, bool leading_comma,
