@@ -282,15 +282,26 @@ TEST_CASE("messageId is a UUID v4 at bytes [14,50), unique across 100k ids from 
     for (auto &th : pool) th.join();
     std::unordered_set<std::string> all;
     std::size_t malformed = 0;
+    std::set<char> seen[36]; // the digits each position took
     for (int t = 0; t < threads; ++t) {
         CHECK(bad_records[t] == 0);
         for (auto &id : ids[t]) {
             if (!is_uuid_v4(id)) ++malformed;
+            for (std::size_t i = 0; i < id.size() && i < 36; ++i) seen[i].insert(id[i]);
             all.insert(std::move(id));
         }
     }
     CHECK(malformed == 0);
     CHECK(all.size() == std::size_t{threads} * per_thread);
+    // Every random position takes all 16 digits (a wrong nibble-to-digit mapping would miss some);
+    // the version is always 4 and the variant one of 8, 9, a, b.
+    for (std::size_t i = 0; i < 36; ++i) {
+        CAPTURE(i);
+        if (i == 8 || i == 13 || i == 18 || i == 23) CHECK(seen[i] == std::set<char>{'-'});
+        else if (i == 14) CHECK(seen[i] == std::set<char>{'4'});
+        else if (i == 19) CHECK(seen[i] == std::set<char>{'8', '9', 'a', 'b'});
+        else CHECK(seen[i].size() == 16);
+    }
 }
 
 TEST_CASE("a forked child does not repeat its parent's messageIds") {
@@ -540,6 +551,76 @@ TEST_CASE("string escaping is exact for every ASCII byte at every position, and 
     }
     CHECK(mismatches == 0);
     CHECK(missed_invalid == 0);
+}
+
+TEST_CASE("braced properties: keys and values of every short length are written as the checked writer writes them") {
+    // Keys and values up to 16 bytes take the writer's one-check path for braced lists, longer
+    // or escaped ones the checked path; both must give the same bytes and the same failures.
+    auto expected = [](std::string_view s) {
+        std::string r;
+        REQUIRE(seglog::detail::append_json_string(r, s)); // the general writer, tested above
+        return r;
+    };
+    int mismatches = 0, missed_invalid = 0, wrong_key = 0;
+    for (std::size_t len = 0; len <= 20; ++len) {
+        for (std::size_t pos = 0; pos <= len; ++pos) {
+            for (const char *special : {"", "\"", "\\", "\n", "\x01", "\x1f", "\x7f", " ", "\xC3\xA9", "\xFF", "\xC3"}) {
+                std::string str(len, 'k');
+                if (pos < len) str.replace(pos, 1, special); // pos == len: the plain string
+                const bool valid =
+                    pos == len || (std::string_view(special) != "\xFF" && std::string_view(special) != "\xC3");
+                for (int as_key = 0; as_key < 2; ++as_key) {
+                    const std::string key = as_key ? str : "key";
+                    const std::string value = as_key ? "v" : str;
+                    seglog::detail::text_buffer out;
+                    seglog::detail::json_writer w(out, 32 * 1024);
+                    const bool ok = w.write_members({{"first", 1}, {key, value}}); // the list lives for the call
+                    if (valid) {
+                        if (!ok || std::string(out.view()) != "\"first\":1," + expected(key) + ":" + expected(value))
+                            ++mismatches;
+                    } else if (ok) {
+                        ++missed_invalid;
+                    } else if (w.failure().code != seglog::reason::invalid_utf8 ||
+                               w.failure().key != (as_key ? "<invalid key>" : "key")) {
+                        ++wrong_key;
+                    }
+                }
+            }
+        }
+    }
+    CHECK(mismatches == 0);
+    CHECK(missed_invalid == 0);
+    CHECK(wrong_key == 0);
+}
+
+TEST_CASE("integers are written exactly, at every digit count and at the type limits") {
+    std::vector<std::int64_t> values = {0, -1, std::numeric_limits<std::int64_t>::min(),
+                                        std::numeric_limits<std::int64_t>::max()};
+    for (std::uint64_t p = 1; p <= 1000000000000000000ull; p *= 10) {
+        for (const auto v : {p - 1, p, p + 1}) {
+            values.push_back(static_cast<std::int64_t>(v));
+            values.push_back(-static_cast<std::int64_t>(v));
+        }
+    }
+    int mismatches = 0;
+    for (const auto v : values) {
+        seglog::detail::text_buffer buf;
+        seglog::detail::append_int(buf, v);
+        if (std::string(buf.view()) != std::to_string(v)) ++mismatches;
+    }
+    std::vector<std::uint64_t> unsigned_values = {0, 9, 10, std::numeric_limits<std::uint64_t>::max(),
+                                                  10000000000000000000ull - 1, 10000000000000000000ull};
+    std::uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < 100000; ++i) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        unsigned_values.push_back(x >> (i % 64)); // every magnitude
+    }
+    for (const auto v : unsigned_values) {
+        seglog::detail::text_buffer buf;
+        seglog::detail::append_uint(buf, v);
+        if (std::string(buf.view()) != std::to_string(v)) ++mismatches;
+    }
+    CHECK(mismatches == 0);
 }
 
 TEST_CASE("numbers are written in the shortest form that reads back as the same double") {

@@ -9,6 +9,10 @@
 #include <random>
 #include <thread>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace seglog::detail {
 
 namespace {
@@ -53,6 +57,23 @@ struct generator {
     }
 };
 
+// The 32 hex digits of hi then lo, most significant first.
+#if defined(__SSE2__)
+// SSE2 is part of x86-64: all 32 digits in a few vector operations.
+inline void hex32(std::uint64_t hi, std::uint64_t lo, char *digits) {
+    const __m128i bytes = _mm_set_epi64x(static_cast<long long>(__builtin_bswap64(lo)),
+                                         static_cast<long long>(__builtin_bswap64(hi))); // in reading order
+    const __m128i low4 = _mm_set1_epi8(0x0F);
+    const __m128i high_nibbles = _mm_and_si128(_mm_srli_epi16(bytes, 4), low4);
+    const __m128i low_nibbles = _mm_and_si128(bytes, low4);
+    auto ascii = [](__m128i n) { // '0'-'9', then 'a'-'f' for nibbles over 9
+        const __m128i letters = _mm_and_si128(_mm_cmpgt_epi8(n, _mm_set1_epi8(9)), _mm_set1_epi8('a' - '0' - 10));
+        return _mm_add_epi8(n, _mm_add_epi8(_mm_set1_epi8('0'), letters));
+    };
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(digits), ascii(_mm_unpacklo_epi8(high_nibbles, low_nibbles)));
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(digits + 16), ascii(_mm_unpackhi_epi8(high_nibbles, low_nibbles)));
+}
+#else
 // The 8 hex digits of `v`, most significant first, as they lie in memory: each nibble spread
 // to a byte, then '0'-'9' or 'a'-'f' added to all eight at once (no table, no loop).
 inline std::uint64_t hex8(std::uint32_t v) {
@@ -65,10 +86,16 @@ inline std::uint64_t hex8(std::uint32_t v) {
     if constexpr (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) x = __builtin_bswap64(x);
     return x;
 }
+inline void hex32(std::uint64_t hi, std::uint64_t lo, char *digits) {
+    const std::uint64_t g[4] = {hex8(static_cast<std::uint32_t>(hi >> 32)), hex8(static_cast<std::uint32_t>(hi)),
+                                hex8(static_cast<std::uint32_t>(lo >> 32)), hex8(static_cast<std::uint32_t>(lo))};
+    std::memcpy(digits, g, 32);
+}
+#endif
 
 } // namespace
 
-void append_message_id(text_buffer &out) {
+char *put_message_id(char *buf) {
     static const bool registered = [] { return pthread_atfork(nullptr, nullptr, on_fork_child) == 0; }();
     (void)registered;
     thread_local generator gen;
@@ -78,12 +105,9 @@ void append_message_id(text_buffer &out) {
     std::uint64_t lo = gen.next();
     hi = (hi & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull; // version 4
     lo = (lo & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull; // RFC 4122 variant
-    // xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx: 32 digits, 8 at a time, then cut into the groups.
-    char *buf = out.tail(36);
-    const std::uint64_t g[4] = {hex8(static_cast<std::uint32_t>(hi >> 32)), hex8(static_cast<std::uint32_t>(hi)),
-                                hex8(static_cast<std::uint32_t>(lo >> 32)), hex8(static_cast<std::uint32_t>(lo))};
+    // xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx: the 32 digits, then cut into the groups.
     char digits[32];
-    std::memcpy(digits, g, 32);
+    hex32(hi, lo, digits);
     std::memcpy(buf, digits, 8);
     buf[8] = '-';
     std::memcpy(buf + 9, digits + 8, 4);
@@ -93,7 +117,12 @@ void append_message_id(text_buffer &out) {
     std::memcpy(buf + 19, digits + 16, 4);
     buf[23] = '-';
     std::memcpy(buf + 24, digits + 20, 12);
-    out.commit(36);
+    return buf + message_id_chars;
+}
+
+void append_message_id(text_buffer &out) {
+    char *q = out.tail(message_id_chars);
+    out.commit(static_cast<std::size_t>(put_message_id(q) - q));
 }
 
 } // namespace seglog::detail

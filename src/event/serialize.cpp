@@ -11,21 +11,33 @@ namespace seglog::detail {
 
 namespace {
 
-// Written once per event: the library context Segment expects from a server-side source.
-constexpr std::string_view library_context =
-    "\"library\":{\"name\":\"seglog\",\"version\":\"" SEGLOG_VERSION_STRING "\"}";
+// Written once per event: the library context Segment expects from a server-side source; the
+// usual record ends with it, then an empty integrations object.
+#define SEGLOG_LIBRARY_CONTEXT "\"library\":{\"name\":\"seglog\",\"version\":\"" SEGLOG_VERSION_STRING "\"}"
+constexpr std::string_view library_context = SEGLOG_LIBRARY_CONTEXT;
+constexpr char default_tail[] = ",\"context\":{" SEGLOG_LIBRARY_CONTEXT "},\"integrations\":{}}";
+#undef SEGLOG_LIBRARY_CONTEXT
 
-// ","type":"<type>","timestamp":" in one append of a literal (its length known: a few moves).
-void append_type_field(text_buffer &out, event_type t) {
-    switch (t) {
-    case event_type::track: out.append("\",\"type\":\"track\",\"timestamp\":\""); return;
-    case event_type::identify: out.append("\",\"type\":\"identify\",\"timestamp\":\""); return;
-    case event_type::page: out.append("\",\"type\":\"page\",\"timestamp\":\""); return;
-    case event_type::screen: out.append("\",\"type\":\"screen\",\"timestamp\":\""); return;
-    case event_type::group: out.append("\",\"type\":\"group\",\"timestamp\":\""); return;
-    case event_type::alias: out.append("\",\"type\":\"alias\",\"timestamp\":\""); return;
-    }
+template <std::size_t N>
+char *put_literal(char *q, const char (&literal)[N]) {
+    std::memcpy(q, literal, N - 1);
+    return q + N - 1;
 }
+
+// ","type":"<type>","timestamp":" (a literal whose length is known: a few moves).
+char *put_type_field(char *q, event_type t) {
+    switch (t) {
+    case event_type::track: return put_literal(q, "\",\"type\":\"track\",\"timestamp\":\"");
+    case event_type::identify: return put_literal(q, "\",\"type\":\"identify\",\"timestamp\":\"");
+    case event_type::page: return put_literal(q, "\",\"type\":\"page\",\"timestamp\":\"");
+    case event_type::screen: return put_literal(q, "\",\"type\":\"screen\",\"timestamp\":\"");
+    case event_type::group: return put_literal(q, "\",\"type\":\"group\",\"timestamp\":\"");
+    case event_type::alias: return put_literal(q, "\",\"type\":\"alias\",\"timestamp\":\"");
+    }
+    return q;
+}
+// {"messageId":"<id>","type":"<type>","timestamp":"<time>" fits in this.
+constexpr std::size_t head_room = 128;
 
 error make_error(const event_fields &f, seglog::reason code, std::string message) {
     error e{code, std::move(message), to_string(f.type), {}, {}, 0};
@@ -62,6 +74,18 @@ std::string describe_failure(const event_fields &f, const write_failure &w) {
     }
 }
 
+// The last check of a written record, and the redaction counts of one that goes out.
+std::optional<error> finish(const event_fields &f, const text_buffer &out, std::size_t max_event_bytes,
+                            const redactor::impl *rules, const redaction_tally &tally) {
+    if (out.size() > max_event_bytes) {
+        return make_error(f, reason::event_too_large,
+                          std::string(to_string(f.type)) + " rejected: " + std::to_string(out.size()) +
+                              " bytes serialised, over the " + std::to_string(max_event_bytes) +
+                              "-byte limit per event");
+    }
+    if (rules) rules->record(tally); // counted only for events that go out
+    return std::nullopt;
+}
 } // namespace
 
 std::optional<error> serialize_event(const event_fields &f, text_buffer &out, std::size_t max_event_bytes,
@@ -100,13 +124,16 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
         return append_json_string(out, v);
     };
 
-    out.append("{\"messageId\":\"");
-    append_message_id(out);
-    append_type_field(out, f.type);
+    // The head, written with one room check: the layout record_message_id relies on.
     const auto called_at =
         f.called_at != std::chrono::system_clock::time_point{} ? f.called_at : std::chrono::system_clock::now();
-    append_iso8601(out, f.opts && f.opts->timestamp ? *f.opts->timestamp : called_at);
-    out.push_back('"');
+    char *const head = out.tail(head_room);
+    char *q = put_literal(head, "{\"messageId\":\"");
+    q = put_message_id(q);
+    q = put_type_field(q, f.type);
+    q = put_iso8601(q, f.opts && f.opts->timestamp ? *f.opts->timestamp : called_at);
+    *q++ = '"';
+    out.commit(static_cast<std::size_t>(q - head));
 
     if (f.type == event_type::alias) {
         if (!string_field(",\"userId\":", f.alias_user_id)) return bad(reason::invalid_utf8, "userId");
@@ -149,8 +176,13 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
     }
 
     // context: the caller's members, then ours; context.library always names seglog.
-    out.append(",\"context\":{");
     const nlohmann::json *ctx = f.opts ? f.opts->context : nullptr;
+    const nlohmann::json *integrations = f.opts ? f.opts->integrations : nullptr;
+    if ((!ctx || ctx->is_null()) && (!integrations || integrations->is_null())) {
+        out.append(default_tail); // the usual call: no context or integrations of the caller's
+        return finish(f, out, max_event_bytes, rules, tally);
+    }
+    out.append(",\"context\":{");
     if (ctx && !ctx->is_null()) {
         if (!ctx->is_object()) return bad(reason::not_an_object, "context");
         const std::size_t before = out.size();
@@ -161,7 +193,6 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
         if (out.size() != before) out.push_back(',');
     }
     out.append(library_context).append("},\"integrations\":");
-    const nlohmann::json *integrations = f.opts ? f.opts->integrations : nullptr;
     if (integrations && !integrations->is_null()) {
         if (!integrations->is_object()) return bad(reason::not_an_object, "integrations");
         if (!w.write(*integrations)) return failed("integrations");
@@ -169,15 +200,7 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
         out.append("{}");
     }
     out.push_back('}');
-
-    if (out.size() > max_event_bytes) {
-        return make_error(f, reason::event_too_large,
-                          std::string(to_string(f.type)) + " rejected: " + std::to_string(out.size()) +
-                              " bytes serialised, over the " + std::to_string(max_event_bytes) +
-                              "-byte limit per event");
-    }
-    if (rules) rules->record(tally); // counted only for events that go out
-    return std::nullopt;
+    return finish(f, out, max_event_bytes, rules, tally);
 }
 
 std::optional<error> serialize_event(const event_fields &f, std::string &out, std::size_t max_event_bytes,

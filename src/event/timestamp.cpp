@@ -5,7 +5,7 @@
 
 namespace seglog::detail {
 
-void append_iso8601(text_buffer &out, std::chrono::system_clock::time_point t) {
+char *put_iso8601(char *p, std::chrono::system_clock::time_point t) {
     using namespace std::chrono;
     const auto ms_total = duration_cast<milliseconds>(t.time_since_epoch()).count();
     auto secs = ms_total / 1000;
@@ -26,13 +26,17 @@ void append_iso8601(text_buffer &out, std::chrono::system_clock::time_point t) {
         cached_secs = secs;
         cache_valid = true;
     }
-    char *p = out.tail(24);
     std::memcpy(p, cached, 20);
     p[20] = static_cast<char>('0' + ms / 100);
     p[21] = static_cast<char>('0' + ms / 10 % 10);
     p[22] = static_cast<char>('0' + ms % 10);
     p[23] = 'Z';
-    out.commit(24);
+    return p + iso8601_chars;
+}
+
+void append_iso8601(text_buffer &out, std::chrono::system_clock::time_point t) {
+    char *q = out.tail(iso8601_chars);
+    out.commit(static_cast<std::size_t>(put_iso8601(q, t) - q));
 }
 
 std::string iso8601(std::chrono::system_clock::time_point t) {
