@@ -166,7 +166,6 @@ bool client::impl::enqueue(std::string_view record) {
     if (r.result == detail::record_queue::outcome::full) {
         return refuse(reason::queue_full, queue_full_message);
     }
-    accepted.fetch_add(1, std::memory_order_relaxed);
     // The first record after a drain only notes the time: the worker, which never sleeps longer
     // than flush_interval, dates the batch from it and still sends it flush_interval after this
     // event. Waking the worker here cost the caller a syscall and contention at the start of
@@ -204,7 +203,7 @@ std::vector<std::string> client::impl::close(std::chrono::milliseconds timeout) 
     std::vector<std::string> out = std::move(returned_at_close);
     // Events accepted while the worker was finishing (a producer past the closed check when
     // close() began) are handed back too; from here on the queue refuses everything.
-    for (auto &r : queue.close()) out.push_back(std::move(r.json));
+    for (auto &r : queue.close()) out.push_back(r.json.str());
     if (!out.empty()) {
         returned.fetch_add(out.size());
         by_reason[static_cast<int>(reason::undelivered_at_close)].fetch_add(out.size());
@@ -222,7 +221,7 @@ std::vector<std::string> client::impl::close(std::chrono::milliseconds timeout) 
 
 seglog::stats client::impl::snapshot() const {
     seglog::stats s;
-    s.accepted = accepted.load();
+    s.accepted = queue.last_seq() - accepted_base;
     s.delivered = delivered.load();
     s.failed = failed.load();
     s.dropped = dropped.load();

@@ -90,7 +90,10 @@ struct client::impl {
     std::atomic<std::size_t> in_batches_events{0};
 
     // counters
-    std::atomic<std::uint64_t> accepted{0}, delivered{0}, failed{0}, dropped{0}, returned{0}, evicted{0};
+    // accepted is not counted apart: every accepted event takes the queue's next sequence number,
+    // so it is queue.last_seq() - accepted_base (one atomic less on the caller's path).
+    std::uint64_t accepted_base = 0; // last_seq() when the counts were reset (fork)
+    std::atomic<std::uint64_t> delivered{0}, failed{0}, dropped{0}, returned{0}, evicted{0};
     std::atomic<std::uint64_t> by_reason[reason_count] = {};
     std::atomic<std::uint64_t> retried{0}, batches_sent{0}, batches_delivered{0}, bytes_sent{0};
 

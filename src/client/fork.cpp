@@ -63,7 +63,8 @@ void client::impl::reset_after_fork() {
     flush_requested.store(false);
     in_batches_events.store(0);
     low_water.store(queue.oldest_seq());
-    accepted = delivered = failed = dropped = returned = evicted = 0;
+    accepted_base = queue.last_seq();
+    delivered = failed = dropped = returned = evicted = 0;
     retried = batches_sent = batches_delivered = bytes_sent = 0;
     for (auto &r : by_reason) r.store(0);
     if (!closed.load()) needs_restart.store(true);
