@@ -593,6 +593,66 @@ TEST_CASE("braced properties: keys and values of every short length are written 
     CHECK(wrong_key == 0);
 }
 
+TEST_CASE("braced lists of any length write what the same members as a JSON object write, up to every byte limit") {
+    // The braced path writes runs of usual members with the limits checked once per run; the
+    // JSON object path checks every key. Members named in sorted order, so the object (which
+    // iterates sorted) has them in the list's order: output and failure must be identical.
+    const std::string long_value(40, 'v'), escaped = "tab\there", long_key(20, 'K');
+    const std::string bad_utf8 = "bad\xFFbyte";
+    const json nested = {{"a", {1, 2}}};
+    struct member {
+        std::string key;
+        seglog::value v;
+        json j;
+    };
+    for (int variant = 0; variant < 3; ++variant) {
+        std::vector<member> m;
+        for (int i = 0; i < 40; ++i) {
+            char name[8];
+            std::snprintf(name, sizeof name, "k%02d", i);
+            std::string key = name;
+            if (i == 7) key += long_key; // past 16 bytes: the checked path
+            if (i == 11) key += "\n";    // needs escaping: the checked path
+            switch (i % 8) {
+            case 0: m.push_back({key, i, i}); break;
+            case 1: m.push_back({key, "short", "short"}); break;
+            case 2: m.push_back({key, long_value, long_value}); break; // a long value mid-run
+            case 3: m.push_back({key, 19.99, 19.99}); break;
+            case 4: m.push_back({key, i % 3 == 0, i % 3 == 0}); break;
+            case 5: m.push_back({key, escaped, escaped}); break;
+            case 6: m.push_back({key, nested, nested}); break;
+            default: m.push_back({key, nullptr, nullptr}); break;
+            }
+        }
+        if (variant == 1) m[29] = {m[29].key, bad_utf8, bad_utf8}; // fails late in the second run
+        if (variant == 2) m.resize(17);                              // one full run and one member
+        // The range a braced list is (std::initializer_list cannot be built at run time).
+        std::vector<seglog::property> list;
+        for (auto &x : m) list.emplace_back(x.key, x.v);
+        auto braced = [&](seglog::detail::json_writer &w) {
+            return w.write_members(list.data(), list.data() + list.size(), false);
+        };
+        json obj = json::object();
+        for (auto &x : m) obj[x.key] = x.j;
+        std::vector<std::size_t> limits = {SIZE_MAX, 32 * 1024};
+        for (std::size_t l = 16; l < 1400; l += 13) limits.push_back(l);
+        int mismatches = 0;
+        for (const std::size_t limit : limits) {
+            seglog::detail::text_buffer a, b;
+            seglog::detail::json_writer wa(a, limit), wb(b, limit);
+            const bool ok_a = braced(wa), ok_b = wb.write_members(obj, false);
+            if (ok_a != ok_b || (ok_a && a.view() != b.view()) ||
+                (!ok_a && (wa.failure().code != wb.failure().code || wa.failure().key != wb.failure().key))) {
+                if (++mismatches <= 3)
+                    MESSAGE("variant ", variant, " limit ", limit, ": ", ok_a, " ", std::string(a.view()), " / ", ok_b,
+                            " ", std::string(b.view()), " key ", wa.failure().key, " / ", wb.failure().key);
+            }
+        }
+        CAPTURE(variant);
+        CHECK(mismatches == 0);
+    }
+}
+
 TEST_CASE("integers are written exactly, at every digit count and at the type limits") {
     std::vector<std::int64_t> values = {0, -1, std::numeric_limits<std::int64_t>::min(),
                                         std::numeric_limits<std::int64_t>::max()};

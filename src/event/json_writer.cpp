@@ -1,5 +1,6 @@
 #include "event/json_writer.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -375,34 +376,51 @@ bool json_writer::write_members(const properties &p, bool leading_comma) {
         if (!j.is_object()) return fail(seglog::reason::not_an_object);
         return write_members(j, leading_comma);
     }
-    if (!members_ok(p.list().size())) return false;
-    // The usual member (a short plain key, a scalar or short plain value, limits far off) is
-    // written here with one room check and no calls into the general writers: this loop is most
-    // of the caller's serialising work. Anything else takes the checked way, key() and write(),
-    // which record the failure; both ways write the same bytes. limit_ >= short_key: the key and
-    // a short string are within it, as key() and string() check.
+    return write_members(p.list().begin(), p.list().end(), leading_comma);
+}
+
+bool json_writer::write_members(const property *it, const property *end, bool leading_comma) {
+    if (!members_ok(static_cast<std::size_t>(end - it))) return false;
+    // The usual members (a short plain key, a scalar or short plain value) are written here,
+    // up to `run` at a time through one cursor into room reserved for them all, with the limits
+    // checked once for the run and no calls into the general writers: this loop is most of the
+    // caller's serialising work. Anything else takes the checked way, key() and write(), which
+    // record the failure; both ways write the same bytes. limit_ >= short_key: the key and a
+    // short string are within it, as key() and string() check.
+    constexpr std::size_t run = 16, member_room = 1 + (short_key + 2) + 1 + max_number_chars;
     const bool short_ok = limit_ >= short_key;
     bool comma = leading_comma;
-    for (const auto &prop : p.list()) {
-        const std::string_view k = prop.key;
-        if (short_ok && k.size() <= short_key && out_.size() <= limit_ && keys_ < max_total_keys) {
-            char *q = out_.tail(1 + (short_key + 2) + 1 + max_number_chars);
-            q[0] = ',';
-            if (char *s = put_short_plain(q + comma, k.data(), k.size())) {
+    while (it != end) {
+        const std::size_t n = std::min<std::size_t>(run, static_cast<std::size_t>(end - it));
+        if (short_ok && out_.size() + n * member_room <= limit_ && keys_ + n <= max_total_keys) {
+            char *const start = out_.tail(n * member_room);
+            char *q = start;
+            const property *const stop = it + n;
+            for (; it != stop; ++it) {
+                const std::string_view k = it->key;
+                if (k.size() > short_key) break;
+                *q = ',';
+                char *s = put_short_plain(q + comma, k.data(), k.size());
+                if (!s) break;
                 ++keys_;
                 comma = true;
                 *s++ = ':';
-                if (char *end = put_scalar(s, prop.value)) {
-                    out_.commit(static_cast<std::size_t>(end - q));
+                if (char *e = put_scalar(s, it->value)) {
+                    q = e;
                     continue;
                 }
-                out_.commit(static_cast<std::size_t>(s - q)); // the key is written: the value the general way
-                if (!write(prop.value)) return prepend(k);
-                continue;
+                out_.commit(static_cast<std::size_t>(s - start)); // the key is written: the value the
+                if (!write(it->value)) return prepend(k);          // general way, then a new run
+                q = nullptr;
+                ++it;
+                break;
             }
+            if (q) out_.commit(static_cast<std::size_t>(q - start));
+            if (!q || it == stop) continue;
         }
-        if (!write_property(prop, comma)) return false;
+        if (!write_property(*it, comma)) return false;
         comma = true;
+        ++it;
     }
     return true;
 }
