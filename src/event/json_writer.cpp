@@ -350,14 +350,8 @@ namespace {
 // the general way (nested JSON, longer or escaped strings, NaN and infinities).
 inline char *put_scalar(char *q, const value &v) {
     switch (v.type()) {
-    case value::kind::null: std::memcpy(q, "null", 4); return q + 4;
-    case value::kind::boolean:
-        if (v.as_bool()) {
-            std::memcpy(q, "true", 4);
-            return q + 4;
-        }
-        std::memcpy(q, "false", 5);
-        return q + 5;
+    case value::kind::null: return put_literal(q, "null");
+    case value::kind::boolean: return v.as_bool() ? put_literal(q, "true") : put_literal(q, "false");
     case value::kind::integer: return put_int(q, v.as_int());
     case value::kind::unsigned_integer: return put_uint(q, v.as_uint());
     case value::kind::floating: return put_double(q, v.as_double());
@@ -379,8 +373,8 @@ bool json_writer::write_members(const properties &p, bool leading_comma) {
     return write_members(p.list().begin(), p.list().end(), leading_comma);
 }
 
-bool json_writer::write_members(const property *it, const property *end, bool leading_comma) {
-    if (!members_ok(static_cast<std::size_t>(end - it))) return false;
+bool json_writer::write_members(const property *first, const property *last, bool leading_comma) {
+    if (!members_ok(static_cast<std::size_t>(last - first))) return false;
     // The usual members (a short plain key, a scalar or short plain value) are written here,
     // up to `run` at a time through one cursor into room reserved for them all, with the limits
     // checked once for the run and no calls into the general writers: this loop is most of the
@@ -390,6 +384,8 @@ bool json_writer::write_members(const property *it, const property *end, bool le
     constexpr std::size_t run = 16, member_room = 1 + (short_key + 2) + 1 + max_number_chars;
     const bool short_ok = limit_ >= short_key;
     bool comma = leading_comma;
+    const property *it = first;
+    const property *const end = last;
     while (it != end) {
         const std::size_t n = std::min<std::size_t>(run, static_cast<std::size_t>(end - it));
         if (short_ok && out_.size() + n * member_room <= limit_ && keys_ + n <= max_total_keys) {

@@ -88,6 +88,13 @@ inline char *put_short_plain(char *q, const char *p, std::size_t n) {
     return q + n + 2;
 }
 
+// Writes a literal's characters (not its terminating NUL) at q; returns the end.
+template <std::size_t N>
+inline char *put_literal(char *q, const char (&literal)[N]) {
+    std::memcpy(q, literal, N - 1);
+    return q + N - 1;
+}
+
 // Appends `s` as a quoted JSON string. Returns false (leaving `out` partly written) when `s`
 // is not valid UTF-8. Keys and most values are short plain ASCII: up to 16 such bytes are
 // checked and copied here with no call; the rest goes the general way.

@@ -8,6 +8,6 @@ namespace seglog::detail {
 // after fork(), so a child never repeats its parent's ids.
 void append_message_id(text_buffer &out);
 inline constexpr std::size_t message_id_chars = 36;
-// The same written at q (room for message_id_chars); returns the end.
-char *put_message_id(char *q);
+// The same written at buf (room for message_id_chars); returns the end.
+char *put_message_id(char *buf);
 } // namespace seglog::detail

@@ -18,12 +18,6 @@ constexpr std::string_view library_context = SEGLOG_LIBRARY_CONTEXT;
 constexpr char default_tail[] = ",\"context\":{" SEGLOG_LIBRARY_CONTEXT "},\"integrations\":{}}";
 #undef SEGLOG_LIBRARY_CONTEXT
 
-template <std::size_t N>
-char *put_literal(char *q, const char (&literal)[N]) {
-    std::memcpy(q, literal, N - 1);
-    return q + N - 1;
-}
-
 // ","type":"<type>","timestamp":" (a literal whose length is known: a few moves).
 char *put_type_field(char *q, event_type t) {
     switch (t) {
