@@ -598,7 +598,7 @@ TEST_CASE("braced lists of any length write what the same members as a JSON obje
     // JSON object path checks every key. Members named in sorted order, so the object (which
     // iterates sorted) has them in the list's order: output and failure must be identical.
     const std::string long_value(40, 'v'), escaped = "tab\there", long_key(20, 'K');
-    const std::string bad_utf8 = "bad\xFFbyte";
+    const std::string bad_utf8 = "bad\xFF" "byte";
     const json nested = {{"a", {1, 2}}};
     struct member {
         std::string key;
