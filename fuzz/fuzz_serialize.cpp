@@ -186,24 +186,21 @@ struct list_item {
     }
 };
 
-// Calls f(properties) with a braced list built from `v` (at most 8 entries): the
-// initializer_list's array lives until the end of the full expression, as at a call site.
+// Calls f(properties) with a braced list built from `v` (at most max_list entries: more than
+// one of the writer's 16-member runs): the initializer_list's array lives until the end of the
+// full expression, as at a call site.
+constexpr std::size_t max_list = 20;
 template <typename F, std::size_t... I>
 auto with_list(const std::vector<seglog::property> &v, F &&f, std::index_sequence<I...>) {
     return f(seglog::properties{v[I]...});
 }
-template <typename F>
+template <std::size_t N = 0, typename F>
 auto with_list(const std::vector<seglog::property> &v, F &&f) {
-    switch (v.size()) {
-    case 0: return f(seglog::properties{});
-    case 1: return with_list(v, f, std::make_index_sequence<1>{});
-    case 2: return with_list(v, f, std::make_index_sequence<2>{});
-    case 3: return with_list(v, f, std::make_index_sequence<3>{});
-    case 4: return with_list(v, f, std::make_index_sequence<4>{});
-    case 5: return with_list(v, f, std::make_index_sequence<5>{});
-    case 6: return with_list(v, f, std::make_index_sequence<6>{});
-    case 7: return with_list(v, f, std::make_index_sequence<7>{});
-    default: return with_list(v, f, std::make_index_sequence<8>{});
+    if constexpr (N == max_list) {
+        return with_list(v, f, std::make_index_sequence<N>{});
+    } else {
+        if (v.size() == N) return with_list(v, f, std::make_index_sequence<N>{});
+        return with_list<N + 1>(v, f);
     }
 }
 
@@ -295,7 +292,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         masked_tree = mask_values(props_tree);
         expected_props = props_tree.is_null() ? json::object() : props_tree;
     } else {
-        const int n = fdp.ConsumeIntegralInRange<int>(0, 8);
+        const int n = fdp.ConsumeIntegralInRange<int>(0, static_cast<int>(max_list));
         items.reserve(n);
         for (int k = 0; k < n; ++k) {
             list_item it;
