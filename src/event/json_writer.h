@@ -55,25 +55,27 @@ inline bool plain_words(std::uint64_t lo, std::uint64_t hi) { return !json_needs
 inline bool plain_words(std::uint32_t lo, std::uint32_t hi) { return !json_needs_care(lo | (std::uint64_t{hi} << 32)); }
 #endif
 
+// Checks n bytes (sizeof(Word) to 2 * sizeof(Word)) as their first and last word, overlapping,
+// and copies them to `to` when none needs care.
+template <typename Word>
+inline bool copy_plain_words(char *to, const char *p, std::size_t n) {
+    Word lo, hi;
+    std::memcpy(&lo, p, sizeof(Word));
+    std::memcpy(&hi, p + n - sizeof(Word), sizeof(Word));
+    if (!plain_words(lo, hi)) return false;
+    std::memcpy(to, &lo, sizeof(Word));
+    std::memcpy(to + n - sizeof(Word), &hi, sizeof(Word));
+    return true;
+}
+
 // Writes `"s"` at q for a string of 0 to 16 bytes that need no escaping, checked and copied as
 // two overlapping words (three bytes under 4), and returns the end; nullptr when some byte needs
 // care or s is longer (what was written is then garbage). q must have room for n + 2 bytes.
 inline char *put_short_plain(char *q, const char *p, std::size_t n) {
     if (n >= 8) {
-        if (n > 16) return nullptr;
-        std::uint64_t lo, hi;
-        std::memcpy(&lo, p, 8);
-        std::memcpy(&hi, p + n - 8, 8);
-        if (!plain_words(lo, hi)) return nullptr;
-        std::memcpy(q + 1, &lo, 8);
-        std::memcpy(q + 1 + n - 8, &hi, 8);
+        if (n > 16 || !copy_plain_words<std::uint64_t>(q + 1, p, n)) return nullptr;
     } else if (n >= 4) {
-        std::uint32_t lo, hi;
-        std::memcpy(&lo, p, 4);
-        std::memcpy(&hi, p + n - 4, 4);
-        if (!plain_words(lo, hi)) return nullptr;
-        std::memcpy(q + 1, &lo, 4);
-        std::memcpy(q + 1 + n - 4, &hi, 4);
+        if (!copy_plain_words<std::uint32_t>(q + 1, p, n)) return nullptr;
     } else if (n > 0) { // first, middle and last byte cover 1 to 3; 'a' pads the word
         const auto a = static_cast<unsigned char>(p[0]), b = static_cast<unsigned char>(p[n / 2]),
                    c = static_cast<unsigned char>(p[n - 1]);
