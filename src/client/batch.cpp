@@ -13,7 +13,7 @@ std::uint64_t batch::min_seq() const { return records.empty() ? UINT64_MAX : low
 std::vector<std::string> batch::message_ids() const {
     std::vector<std::string> ids;
     ids.reserve(records.size());
-    for (const auto &r : records) ids.emplace_back(record_message_id(r.json));
+    for (const auto &r : records) ids.emplace_back(record_message_id(r.json.view()));
     return ids;
 }
 
@@ -47,7 +47,7 @@ std::string batch_body(const batch &b, std::chrono::system_clock::time_point sen
     body.append("{\"batch\":[");
     for (std::size_t i = 0; i < b.records.size(); ++i) {
         if (i) body.push_back(',');
-        body.append(b.records[i].json);
+        body.append(b.records[i].json.view());
     }
     body.append("],\"sentAt\":\"");
     body += iso8601(sent_at);

@@ -158,7 +158,7 @@ bool client::impl::enqueue(std::string_view record) {
     if (!r.evicted.empty()) {
         error e{reason::queue_full, "queue full (drop_oldest): " + std::to_string(r.evicted.size()) +
                                         " oldest queued events dropped", {}, {}, {}, 0};
-        for (const auto &q : r.evicted) e.message_ids.emplace_back(detail::record_message_id(q.json));
+        for (const auto &q : r.evicted) e.message_ids.emplace_back(detail::record_message_id(q.json.view()));
         reject(e, true);
     }
     if (r.result == detail::record_queue::outcome::closed)
@@ -203,7 +203,7 @@ std::vector<std::string> client::impl::close(std::chrono::milliseconds timeout) 
     std::vector<std::string> out = std::move(returned_at_close);
     // Events accepted while the worker was finishing (a producer past the closed check when
     // close() began) are handed back too; from here on the queue refuses everything.
-    for (auto &r : queue.close()) out.push_back(r.json.str());
+    for (auto &r : queue.close()) out.push_back(std::string(r.json.view()));
     if (!out.empty()) {
         returned.fetch_add(out.size());
         by_reason[static_cast<int>(reason::undelivered_at_close)].fetch_add(out.size());

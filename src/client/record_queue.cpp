@@ -27,9 +27,9 @@ void merge_into(std::vector<queued_record> &out, std::size_t first, std::size_t 
 // (docs/performance.md).
 void record_queue::prefetch_next(const shard &s) {
     if (!s.spare.empty()) {
-        const record_buffer &next = s.spare.back();
+        const text_buffer &next = s.spare.back();
         const std::size_t n = std::min(next.capacity(), max_prefetch_bytes);
-        for (std::size_t at = 0; at < n; at += 64) __builtin_prefetch(next.view().data() + at, 1, 3);
+        for (std::size_t at = 0; at < n; at += 64) __builtin_prefetch(next.data() + at, 1, 3);
     }
     if (s.records.size() < s.records.capacity()) __builtin_prefetch(s.records.data() + s.records.size(), 1, 3);
 }
@@ -142,7 +142,7 @@ record_queue::push_result record_queue::push(std::string_view record) {
 
     shard &s = shards_[my_shard()];
     std::unique_lock<std::mutex> lock(s.mutex);
-    record_buffer buffer;
+    text_buffer buffer;
     if (s.spare.empty()) { // lock order: shard, then pool
         std::lock_guard<std::mutex> pool_lock(pool_mutex_);
         const std::size_t n = std::min(refill, pool_.size());
@@ -157,7 +157,7 @@ record_queue::push_result record_queue::push(std::string_view record) {
         buffer.assign(record);
     } else {
         lock.unlock();
-        buffer.reserve((bytes + 47) & ~std::size_t{15}); // allocate outside the lock, with room
+        buffer.reserve_exact((bytes + 47) & ~std::size_t{15}); // allocate outside the lock, with room
         buffer.assign(record);                             // for a slightly bigger record later
         lock.lock();
     }
@@ -275,7 +275,7 @@ void record_queue::reset_after_fork() {
     for (auto &s : shards_) {
         new (&s.mutex) std::mutex();
         new (&s.records) std::vector<queued_record>();
-        new (&s.spare) std::vector<record_buffer>();
+        new (&s.spare) std::vector<text_buffer>();
         s.head = 0;
         s.bytes = 0;
     }
@@ -284,7 +284,7 @@ void record_queue::reset_after_fork() {
     new (&space_) std::condition_variable();
     new (&evict_mutex_) std::mutex();
     new (&pool_mutex_) std::mutex();
-    new (&pool_) std::vector<record_buffer>();
+    new (&pool_) std::vector<text_buffer>();
     blocked_.store(0);
     queued_events_.store(0);
     queued_bytes_.store(0);

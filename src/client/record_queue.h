@@ -13,7 +13,7 @@
 
 #include <seglog/config.h>
 
-#include "client/record_buffer.h"
+#include "event/text_buffer.h"
 
 #include <atomic>
 #include <chrono>
@@ -27,7 +27,7 @@
 namespace seglog::detail {
 
 struct queued_record {
-    record_buffer json;
+    text_buffer json;
     std::uint64_t seq = 0; // acceptance order, for flush()
 };
 
@@ -83,7 +83,7 @@ private:
         std::vector<queued_record> records;  // seq order; those before `head` were pushed out
         std::size_t head = 0;
         std::size_t bytes = 0;               // of the records from head on
-        std::vector<record_buffer> spare;    // recycled buffers
+        std::vector<text_buffer> spare;      // recycled buffers
     };
     static constexpr std::size_t max_spare_capacity = 4096; // bigger buffers are freed
     static constexpr std::size_t max_pooled = 8192;         // buffers kept, ~3 MB for usual events
@@ -111,7 +111,7 @@ private:
     std::atomic<std::size_t> blocked_{0};
     // recycled buffers: recycle() puts them here, a shard whose spares ran out takes `refill`
     std::mutex pool_mutex_;
-    std::vector<record_buffer> pool_;
+    std::vector<text_buffer> pool_;
     // drop_oldest: one evicting producer at a time, all shards locked while it looks
     std::mutex evict_mutex_;
     // drain(): per-shard vectors handed back and forth, so capacity survives (drainer only)

@@ -194,7 +194,7 @@ std::vector<std::string> client::impl::take_everything(worker_state &w) {
     out.reserve(all.size());
     for (auto &r : all) {
         bytes += r.json.size();
-        out.push_back(r.json.str());
+        out.push_back(std::string(r.json.view()));
     }
     in_batches_events.store(0);
     queue.release(out.size(), bytes);

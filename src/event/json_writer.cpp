@@ -373,8 +373,8 @@ bool json_writer::write_members(const properties &p, bool leading_comma) {
     return write_members(p.list().begin(), p.list().end(), leading_comma);
 }
 
-bool json_writer::write_members(const property *first, const property *last, bool leading_comma) {
-    if (!members_ok(static_cast<std::size_t>(last - first))) return false;
+bool json_writer::write_members(const property *it, const property *end, bool leading_comma) {
+    if (!members_ok(static_cast<std::size_t>(end - it))) return false;
     // The usual members (a short plain key, a scalar or short plain value) are written here,
     // up to `run` at a time through one cursor into room reserved for them all, with the limits
     // checked once for the run and no calls into the general writers: this loop is most of the
@@ -384,8 +384,6 @@ bool json_writer::write_members(const property *first, const property *last, boo
     constexpr std::size_t run = 16, member_room = 1 + (short_key + 2) + 1 + max_number_chars;
     const bool short_ok = limit_ >= short_key;
     bool comma = leading_comma;
-    const property *it = first;
-    const property *const end = last;
     while (it != end) {
         const std::size_t n = std::min<std::size_t>(run, static_cast<std::size_t>(end - it));
         if (short_ok && out_.size() + n * member_room <= limit_ && keys_ + n <= max_total_keys) {

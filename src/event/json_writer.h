@@ -152,7 +152,7 @@ public:
     // Writes the members of an object (without braces), comma-separated, starting with a comma
     // when `leading_comma`. `skip_key` omits one member (used to keep context.library ours).
     bool write_members(const properties &p, bool leading_comma = false);
-    bool write_members(const property *first, const property *last, bool leading_comma);
+    bool write_members(const property *it, const property *end, bool leading_comma); // a braced list's range
     bool write_members(const nlohmann::json &obj, bool leading_comma, std::string_view skip_key = {},
                        int depth = 0);
     bool key(std::string_view k) {
