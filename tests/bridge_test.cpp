@@ -17,9 +17,11 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -434,6 +436,140 @@ TEST_CASE("echo mode renders one readable info line per event to the log sinks")
     SEGLOG_LOGGER_TRACK(logger, seglog::user("u-42"), "Quiet");
     CHECK(r.events->size() == 3);
     CHECK(r.lines->size() == 2);
+}
+
+} // TEST_SUITE
+
+namespace {
+
+// An event sink that can take records directly (as segment_sink does) and tells which way each
+// came; with `fail` set, both ways throw it.
+class taking_sink final : public spdlog::sinks::sink, public seglog::detail::record_target {
+public:
+    std::function<void()> fail;
+    std::vector<std::string> via_log, via_take;
+
+    void log(const spdlog::details::log_msg &msg) override {
+        if (fail) fail();
+        via_log.emplace_back(seglog::event_json(msg));
+    }
+    void take_record(std::string_view record) override {
+        if (fail) fail();
+        via_take.emplace_back(record);
+    }
+    void flush() override {}
+    void set_pattern(const std::string &) override {}
+    void set_formatter(std::unique_ptr<spdlog::formatter>) override {}
+};
+
+std::string event_of(const std::string &record) { return json::parse(record).at("event").get<std::string>(); }
+
+} // namespace
+
+TEST_SUITE("bridge: direct hand-off") {
+
+TEST_CASE("a demux's only event sink that takes records gets each event directly, the record log() would get") {
+    auto lines = std::make_shared<collecting_sink>();
+    auto taker = std::make_shared<taking_sink>();
+    auto demux = std::make_shared<seglog::demux_sink_mt>(std::vector<spdlog::sink_ptr>{lines},
+                                                         std::vector<spdlog::sink_ptr>{taker});
+    CHECK(demux->direct_target() == taker.get());
+    spdlog::logger logger("direct", demux);
+    SEGLOG_LOGGER_TRACK(logger, seglog::user("u-1"), "Direct", {{"n", 1}});
+    logger.info("a line");
+    REQUIRE(taker->via_take.size() == 1);
+    CHECK(taker->via_log.empty());
+    const json j = json::parse(taker->via_take[0]);
+    CHECK(j.at("event") == "Direct");
+    CHECK(j.at("userId") == "u-1");
+    CHECK(j.at("properties") == json{{"n", 1}});
+    CHECK(lines->payloads() == std::vector<std::string>{"a line"});
+}
+
+TEST_CASE("echo, a second event sink, a second demux or an async logger: records go through log() as before") {
+    auto who = seglog::user("u-2");
+    SUBCASE("echo: the readable line still reaches the log sinks") {
+        auto lines = std::make_shared<collecting_sink>();
+        auto taker = std::make_shared<taking_sink>();
+        auto demux = std::make_shared<seglog::demux_sink_mt>(std::vector<spdlog::sink_ptr>{lines},
+                                                             std::vector<spdlog::sink_ptr>{taker}, true);
+        CHECK(demux->direct_target() == nullptr);
+        spdlog::logger logger("echo", demux);
+        SEGLOG_LOGGER_TRACK(logger, who, "Echoed");
+        CHECK(taker->via_take.empty());
+        REQUIRE(taker->via_log.size() == 1);
+        CHECK(event_of(taker->via_log[0]) == "Echoed");
+        CHECK(lines->size() == 1);
+    }
+    SUBCASE("two event sinks: both get the same record") {
+        auto taker = std::make_shared<taking_sink>();
+        auto events = std::make_shared<collecting_sink>();
+        auto demux = std::make_shared<seglog::demux_sink_mt>(std::vector<spdlog::sink_ptr>{},
+                                                             std::vector<spdlog::sink_ptr>{taker, events});
+        CHECK(demux->direct_target() == nullptr);
+        spdlog::logger logger("two", demux);
+        SEGLOG_LOGGER_TRACK(logger, who, "Twice");
+        CHECK(taker->via_take.empty());
+        REQUIRE(taker->via_log.size() == 1);
+        CHECK(events->payloads() == taker->via_log);
+    }
+    SUBCASE("two demux sinks on one logger: each routes the event") {
+        auto taker1 = std::make_shared<taking_sink>();
+        auto taker2 = std::make_shared<taking_sink>();
+        auto d1 = std::make_shared<seglog::demux_sink_mt>(std::vector<spdlog::sink_ptr>{},
+                                                          std::vector<spdlog::sink_ptr>{taker1});
+        auto d2 = std::make_shared<seglog::demux_sink_mt>(std::vector<spdlog::sink_ptr>{},
+                                                          std::vector<spdlog::sink_ptr>{taker2});
+        spdlog::logger logger("pair", {d1, d2});
+        SEGLOG_LOGGER_TRACK(logger, who, "Both");
+        REQUIRE(taker1->via_log.size() == 1);
+        REQUIRE(taker2->via_log.size() == 1);
+        CHECK(taker1->via_take.empty());
+        CHECK(taker2->via_take.empty());
+        CHECK(taker1->via_log == taker2->via_log);
+    }
+    SUBCASE("an async logger queues the record, then the sink's log() gets it") {
+        auto taker = std::make_shared<taking_sink>();
+        auto demux = std::make_shared<seglog::demux_sink_mt>(std::vector<spdlog::sink_ptr>{},
+                                                             std::vector<spdlog::sink_ptr>{taker});
+        {
+            auto pool = std::make_shared<spdlog::details::thread_pool>(128, 1);
+            auto logger = std::make_shared<spdlog::async_logger>("async-direct", demux, pool);
+            SEGLOG_LOGGER_TRACK(logger, who, "Queued");
+            logger.reset();
+            pool.reset(); // the pool's thread handles what is queued, then is joined
+        }
+        CHECK(taker->via_take.empty());
+        REQUIRE(taker->via_log.size() == 1);
+        CHECK(event_of(taker->via_log[0]) == "Queued");
+    }
+}
+
+TEST_CASE("a sink's exception reaches the logger's error handler in spdlog's words, on either path") {
+    for (const bool direct : {true, false}) { // one event sink (direct), or two (through log())
+        CAPTURE(direct);
+        auto taker = std::make_shared<taking_sink>();
+        taker->fail = [] { throw std::runtime_error("sink failed"); };
+        const auto event_sinks = direct ? std::vector<spdlog::sink_ptr>{taker}
+                                        : std::vector<spdlog::sink_ptr>{taker, std::make_shared<collecting_sink>()};
+        auto demux = std::make_shared<seglog::demux_sink_mt>(std::vector<spdlog::sink_ptr>{}, event_sinks);
+        CHECK((demux->direct_target() != nullptr) == direct);
+        spdlog::logger logger("failing", demux);
+        std::vector<std::string> reported;
+        logger.set_error_handler([&](const std::string &m) { reported.push_back(m); });
+
+        SEGLOG_LOGGER_TRACK(logger, seglog::user("u-3"), "Lost");
+        SEGLOG_LOGGER_IDENTIFY(logger, seglog::user("u-3"));
+        // The record's source is the event tag, its line the event type (track 0, identify 1).
+        CHECK(reported == std::vector<std::string>{"sink failed [seglog-event-record(0)]",
+                                                   "sink failed [seglog-event-record(1)]"});
+
+        // Anything else is reported and rethrown, as spdlog does.
+        taker->fail = [] { throw 42; };
+        CHECK_THROWS_AS(SEGLOG_LOGGER_TRACK(logger, seglog::user("u-3"), "Thrown"), int);
+        REQUIRE(reported.size() == 3);
+        CHECK(reported[2] == "Rethrowing unknown exception in logger");
+    }
 }
 
 } // TEST_SUITE

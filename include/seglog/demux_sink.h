@@ -24,9 +24,13 @@ public:
     // The rules the macros apply to events logged through this router (nullptr: none). Held
     // by the sink, so it lives as long as the logger can log through it.
     const redactor *redaction() const noexcept { return redaction_.get(); }
+    // The sink that takes this router's events straight from the macros, or nullptr: set when
+    // the only event sink is a record_target and nothing is echoed, so it is all routing does.
+    record_target *direct_target() const noexcept { return direct_; }
 
 protected:
     std::shared_ptr<const redactor> redaction_;
+    record_target *direct_ = nullptr; // owned through the router's event sinks
 };
 // One readable line for an event record (development rendering); no write key, ever.
 std::string render_event_line(std::string_view record);
@@ -53,6 +57,7 @@ public:
         : log_sinks_(std::move(log_sinks)), event_sinks_(std::move(event_sinks)), echo_(echo_events),
           only_log_sink_(log_sinks_.size() == 1 ? log_sinks_.front().get() : nullptr) {
         redaction_ = std::move(redaction);
+        if (event_sinks_.size() == 1 && !echo_) direct_ = dynamic_cast<detail::record_target *>(event_sinks_[0].get());
     }
 
     // The sink lists are fixed at construction, so routing takes no lock of its own: each

@@ -15,7 +15,7 @@
 namespace seglog {
 
 template <typename Mutex>
-class segment_sink final : public spdlog::sinks::sink {
+class segment_sink final : public spdlog::sinks::sink, public detail::record_target {
 public:
     explicit segment_sink(const seglog::config &cfg) : client_(std::make_shared<seglog::client>(cfg)) {}
     explicit segment_sink(std::shared_ptr<seglog::client> c) : client_(std::move(c)) {}
@@ -24,6 +24,7 @@ public:
     void log(const spdlog::details::log_msg &msg) override {
         if (is_event_record(msg)) client_->enqueue(event_json(msg));
     }
+    void take_record(std::string_view record) override { client_->enqueue(record); }
     // Asks the worker to send what it holds now and returns: a logger's flush_on() must never
     // make the caller wait on the network. Use client().flush(timeout) to wait for delivery.
     void flush() override { client_->flush_async(); }
