@@ -83,6 +83,30 @@ TEST_CASE("writes one line per event, exactly the record, and ignores ordinary l
     CHECK(read_lines(path).size() == 3);
 }
 
+TEST_CASE("as a demux's only event sink it takes records directly: the same lines") {
+    temp_dir dir;
+    const std::string path = dir.file("direct.jsonl");
+    auto file = std::make_shared<seglog::file_event_sink_mt>(path);
+    auto demux = std::make_shared<seglog::demux_sink_mt>(std::vector<spdlog::sink_ptr>{},
+                                                         std::vector<spdlog::sink_ptr>{file});
+    CHECK(demux->direct_target() == file.get());
+    spdlog::logger logger("direct-file", demux);
+    const auto who = seglog::user("u-7");
+    SEGLOG_LOGGER_TRACK(logger, who, "Signed Up", {{"note", "a \"quoted\" line\nbreak"}});
+    SEGLOG_LOGGER_IDENTIFY(logger, who, {{"plan", "pro"}});
+    logger.flush();
+
+    const auto written = read_lines(path);
+    REQUIRE(written.size() == 2);
+    CHECK(read_all(path) == written[0] + "\n" + written[1] + "\n");
+    const json track = json::parse(written[0]);
+    CHECK(track.at("type") == "track");
+    CHECK(track.at("event") == "Signed Up");
+    CHECK(track.at("userId") == "u-7");
+    CHECK(track.at("properties") == json{{"note", "a \"quoted\" line\nbreak"}});
+    CHECK(json::parse(written[1]).at("traits") == json{{"plan", "pro"}});
+}
+
 TEST_CASE("flush() makes the records readable by another reader while the sink stays open") {
     temp_dir dir;
     const std::string path = dir.file("events.jsonl");

@@ -24,7 +24,7 @@ void sync_event_file(std::FILE *f, const std::string &path);
 } // namespace detail
 
 template <typename Mutex>
-class file_event_sink final : public spdlog::sinks::base_sink<Mutex> {
+class file_event_sink final : public spdlog::sinks::base_sink<Mutex>, public detail::record_target {
 public:
     explicit file_event_sink(std::string path) : path_(std::move(path)), file_(detail::open_event_file(path_)) {}
     ~file_event_sink() override {
@@ -37,6 +37,12 @@ public:
     file_event_sink &operator=(const file_event_sink &) = delete;
 
     const std::string &path() const noexcept { return path_; }
+
+    // A record straight from the macros (see detail::record_target), under the sink's lock.
+    void take_record(std::string_view record) override {
+        std::lock_guard<Mutex> lock(this->mutex_);
+        detail::write_event_line(file_, path_, record);
+    }
 
 protected:
     void sink_it_(const spdlog::details::log_msg &msg) override {

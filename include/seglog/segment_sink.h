@@ -22,8 +22,9 @@ public:
 
     // The client serialises its own queue, so no sink-level lock is taken here.
     void log(const spdlog::details::log_msg &msg) override {
-        if (is_event_record(msg)) client_->enqueue(event_json(msg));
+        if (is_event_record(msg)) take_record(event_json(msg));
     }
+    // A record straight from the macros (see detail::record_target).
     void take_record(std::string_view record) override { client_->enqueue(record); }
     // Asks the worker to send what it holds now and returns: a logger's flush_on() must never
     // make the caller wait on the network. Use client().flush(timeout) to wait for delivery.

@@ -110,7 +110,7 @@ void emit(spdlog::logger &logger, event_fields f) {
     }
     // A plain logger's sink_it_, in line: each sink's log(), or for the usual set-up (one demux
     // whose only event sink takes records directly) the record handed straight to that sink.
-    // Skipping spdlog's record path saves ~70 ns a call (docs/performance.md).
+    // Skipping spdlog's record path saves ~10-30 ns a call (docs/performance.md).
     if (record_target *direct = logger.sinks().size() == 1 ? router->direct_target() : nullptr) {
         guarded(logger, line, [&] { direct->take_record(record); });
         return;
