@@ -12,7 +12,7 @@
 //     every duration can be added to the clocks' now() without overflowing, backoff() stays
 //     within [0, backoff_cap] and classify() within the caps for any attempt number.
 
-#include "client/retry_policy.h"
+#include "retry/retry_policy.h"
 #include "config/config_detail.h"
 
 #include "fuzz_common.h"

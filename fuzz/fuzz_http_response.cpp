@@ -15,7 +15,7 @@
 //     [min(backoff_base, retry_after_cap), retry_after_cap], never negative;
 //   - backoff within [0, backoff_cap] for any attempt number.
 
-#include "client/retry_policy.h"
+#include "retry/retry_policy.h"
 #include "transport/http_transport.h"
 
 #include "fuzz_common.h"

@@ -8,7 +8,7 @@
 
 #include <seglog/seglog.h>
 
-#include "bridge/call_site_errors.h"
+#include "common/errors.h"
 #include "event/serialize.h"
 
 #include <spdlog/async.h>

@@ -7,7 +7,7 @@
 
 #include "collector.h"
 
-#include "client/retry_policy.h"
+#include "retry/retry_policy.h"
 #include "event/serialize.h"
 
 #include <seglog/seglog.h>

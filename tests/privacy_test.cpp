@@ -7,7 +7,7 @@
 #include "collecting_sink.h"
 #include "collector.h"
 
-#include "bridge/call_site_errors.h"
+#include "common/errors.h"
 #include "event/json_writer.h"
 #include "event/serialize.h"
 

@@ -2,7 +2,7 @@
 // flush() and close(). Nothing here touches the network.
 #include "client/client_impl.h"
 
-#include "bridge/call_site_errors.h"
+#include "common/errors.h"
 
 #include <seglog/version.h>
 

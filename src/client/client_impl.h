@@ -4,8 +4,8 @@
 
 #include <seglog/client.h>
 
-#include "client/batch.h"
-#include "client/record_queue.h"
+#include "batcher/batch.h"
+#include "queue/record_queue.h"
 #include "event/serialize.h"
 #include "transport/http_transport.h"
 

@@ -49,7 +49,7 @@ void apply_write_key(config &c, const config::env_reader &read_env);
 
 config::env_reader process_env_reader();
 
-// Privacy options (src/redact/config_keys.cpp): file keys, the HMAC secret from the
+// Privacy options (redaction_keys.cpp): file keys, the HMAC secret from the
 // environment (hash_key_env, else SEGLOG_HASH_KEY), checks and the startup line's part.
 void apply_redact(config &c, const nlohmann::json &v, const std::string &where);
 void apply_allow(config &c, const nlohmann::json &v, const std::string &where);

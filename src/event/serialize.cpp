@@ -3,7 +3,7 @@
 #include "event/json_writer.h"
 #include "event/message_id.h"
 #include "event/timestamp.h"
-#include "redact/redact_writer.h"
+#include "event/redact_writer.h"
 
 #include <seglog/version.h>
 

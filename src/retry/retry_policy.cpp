@@ -1,4 +1,4 @@
-#include "client/retry_policy.h"
+#include "retry/retry_policy.h"
 
 #include <algorithm>
 #include <cmath>

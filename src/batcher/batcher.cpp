@@ -2,7 +2,7 @@
 // sends them through the transport, and applies the retry policy to each answer. No lock is
 // held while a request is under way; the caller only ever meets the queue's short lock.
 #include "client/client_impl.h"
-#include "client/retry_policy.h"
+#include "retry/retry_policy.h"
 
 #include <algorithm>
 

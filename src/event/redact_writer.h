@@ -4,7 +4,7 @@
 // place of the originals. Values no rule can reach are written by json_writer unchanged.
 
 #include "event/json_writer.h"
-#include "redact/redactor_impl.h"
+#include "event/redactor_impl.h"
 
 #include <string>
 #include <string_view>

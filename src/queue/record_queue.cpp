@@ -1,4 +1,4 @@
-#include "client/record_queue.h"
+#include "queue/record_queue.h"
 
 #include <algorithm>
 #include <new>

@@ -1,4 +1,4 @@
-#include "client/batch.h"
+#include "batcher/batch.h"
 
 #include "event/serialize.h"
 #include "event/timestamp.h"

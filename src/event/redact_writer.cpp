@@ -1,4 +1,4 @@
-#include "redact/redact_writer.h"
+#include "event/redact_writer.h"
 
 #include <algorithm>
 #include <type_traits>

@@ -1,5 +1,5 @@
 // Compiling rules into a redactor, the HMAC behind hash rules, and the counters.
-#include "redact/redact_writer.h"
+#include "event/redact_writer.h"
 
 #include <seglog/config.h>
 

@@ -2,7 +2,7 @@
 // A batch is built from already-serialised records: the body is their concatenation inside
 // {"batch":[...],"sentAt":"..."}, so no record is parsed again.
 
-#include "client/record_queue.h"
+#include "queue/record_queue.h"
 
 #include <chrono>
 #include <cstdint>
