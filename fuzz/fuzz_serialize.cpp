@@ -18,7 +18,7 @@
 
 #include "event/json_writer.h"
 #include "event/serialize.h"
-#include "event/timestamp.h"
+#include "common/timestamp.h"
 
 #include "fuzz_common.h"
 

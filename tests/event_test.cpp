@@ -7,7 +7,7 @@
 #include "event/json_writer.h"
 #include "event/message_id.h"
 #include "event/serialize.h"
-#include "event/timestamp.h"
+#include "common/timestamp.h"
 
 #include <seglog/demux_sink.h>
 #include <seglog/error.h>

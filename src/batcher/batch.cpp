@@ -1,7 +1,7 @@
 #include "batcher/batch.h"
 
-#include "event/serialize.h"
-#include "event/timestamp.h"
+#include "common/record_layout.h"
+#include "common/timestamp.h"
 
 #include <algorithm>
 

@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <mutex>
 #include <new>
 #include <vector>
 
@@ -50,23 +51,10 @@ void unregister_client(client::impl *c) {
 } // namespace detail
 
 void client::impl::reset_after_fork() {
-    // The worker thread does not exist here: forget its handle without joining, and leak the
-    // state it may have been mutating (freeing it could crash on a half-done update, and the
-    // transport's connections are the parent's).
-    new (&worker) std::thread();
-    (void)state.release();
     queue.reset_after_fork();
-    new (&progress_mutex) std::mutex();
-    new (&progress_cv) std::condition_variable();
-    new (&callback_mutex) std::mutex();
-    sleeping.store(false);
-    flush_requested.store(false);
-    in_batches_events.store(0);
-    low_water.store(queue.oldest_seq());
+    batcher.reset_after_fork(); // after the queue: its progress starts from the queue's
+    accounting.reset_after_fork();
     accepted_base = queue.last_seq();
-    delivered = failed = dropped = returned = evicted = 0;
-    retried = batches_sent = batches_delivered = bytes_sent = 0;
-    for (auto &r : by_reason) r.store(0);
     if (!closed.load()) needs_restart.store(true);
 }
 
@@ -74,7 +62,7 @@ void client::impl::restart_if_forked() {
     static std::mutex restart_mutex; // the child's own, taken only on its first event
     std::lock_guard<std::mutex> lock(restart_mutex);
     if (!needs_restart.load()) return;
-    start_worker();
+    batcher.start();
     needs_restart.store(false);
 }
 

@@ -6,7 +6,7 @@
 #include <seglog/error.h>
 #include <seglog/event.h>
 
-#include "event/text_buffer.h"
+#include "common/text_buffer.h"
 
 #include <cstddef>
 #include <cstdint>

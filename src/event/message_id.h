@@ -1,5 +1,5 @@
 #pragma once
-#include "event/text_buffer.h"
+#include "common/text_buffer.h"
 
 #include <string>
 

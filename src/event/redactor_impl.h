@@ -5,7 +5,7 @@
 
 #include <seglog/redaction.h>
 
-#include "event/text_buffer.h"
+#include "common/text_buffer.h"
 
 #include <atomic>
 #include <cstdint>

@@ -2,7 +2,7 @@
 
 #include "event/json_writer.h"
 #include "event/message_id.h"
-#include "event/timestamp.h"
+#include "common/timestamp.h"
 #include "event/redact_writer.h"
 
 #include <seglog/version.h>

@@ -1,14 +1,15 @@
 #pragma once
 // Serialises one Segment Spec call straight into a record buffer, validating as it writes.
-// Record layout is fixed so the pipeline never parses a record again:
+// Records start with their messageId (common/record_layout.h), so the pipeline never parses
+// a record again:
 //   {"messageId":"<36-char uuid v4>","type":"<type>",...}
-// so the messageId is bytes [14, 50) of every record.
 
 #include <seglog/error.h>
 #include <seglog/event.h>
 #include <seglog/redaction.h>
 
-#include "event/text_buffer.h"
+#include "common/record_layout.h"
+#include "common/text_buffer.h"
 
 #include <chrono>
 #include <optional>
@@ -29,14 +30,6 @@ struct event_fields {
     // The time of the call (the default timestamp); zero: serialize_event reads the clock.
     std::chrono::system_clock::time_point called_at{};
 };
-
-inline constexpr std::size_t message_id_offset = 14;
-inline constexpr std::size_t message_id_length = 36;
-inline std::string_view record_message_id(std::string_view record) {
-    return record.size() >= message_id_offset + message_id_length
-               ? record.substr(message_id_offset, message_id_length)
-               : std::string_view{};
-}
 
 // Writes the event into `out` (cleared first). On a validation failure returns the error
 // (no property values in it) and leaves `out` unspecified. `redact`: rules applied to

@@ -13,7 +13,7 @@
 
 #include <seglog/config.h>
 
-#include "event/text_buffer.h"
+#include "common/text_buffer.h"
 
 #include <atomic>
 #include <chrono>

@@ -1,4 +1,4 @@
-#include "transport/http_transport.h"
+#include "retry/retry_policy.h"
 
 #include <curl/curl.h>
 

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <optional>
 #include <random>
+#include <string_view>
 
 namespace seglog::detail {
 
@@ -30,6 +31,11 @@ struct decision {
 
 // status == 0 means no HTTP answer (refused, reset, timeout, DNS): always retried.
 decision classify(int status, std::optional<std::chrono::milliseconds> retry_after, const config &cfg);
+
+// Parses a Retry-After header value: delta-seconds or an HTTP-date (a date in the past is 0).
+// nullopt when malformed.
+std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
+                                                           std::chrono::system_clock::time_point now);
 
 // min((1 + rand[0,1)) * base * 2^n, cap) for the n-th consecutive failure (n from 0).
 std::chrono::milliseconds backoff(int n, const config &cfg, std::mt19937_64 &rng);

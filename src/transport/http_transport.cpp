@@ -244,8 +244,7 @@ struct http_transport::impl {
                 curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
                 r.status = static_cast<int>(code);
                 r.body = std::move(t->response_body);
-                if (t->retry_after)
-                    r.retry_after = parse_retry_after(*t->retry_after, std::chrono::system_clock::now());
+                r.retry_after = std::move(t->retry_after);
             } else {
                 r.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
                 // The error buffer is more specific ("Failed to connect to ... port ...").

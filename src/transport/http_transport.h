@@ -37,7 +37,7 @@ struct http_response {
     int status = 0;                      // 0: no HTTP answer (see network_error)
     std::string network_error;           // libcurl's text for the failure, without secrets
     bool timed_out = false;              // the request timeout fired (the server may have it)
-    std::optional<std::chrono::milliseconds> retry_after; // parsed Retry-After (seconds or HTTP date)
+    std::optional<std::string> retry_after; // the final response's Retry-After, trimmed (retry/ parses it)
     std::chrono::microseconds duration{0};
     std::size_t bytes_sent = 0;          // body bytes on the wire (after gzip)
     std::string body;                    // response body, truncated to 4 KiB
@@ -67,9 +67,6 @@ private:
     std::unique_ptr<impl> impl_;
 };
 
-// Parses a Retry-After header value: delta-seconds or an HTTP-date. nullopt when malformed.
-std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
-                                                           std::chrono::system_clock::time_point now);
 // One header line as libcurl's header callback receives it (CRLF included): a status line
 // forgets the Retry-After seen so far (only the final response's headers count), a
 // Retry-After line sets its raw, trimmed value. Pure, so that fuzz/ can drive it.

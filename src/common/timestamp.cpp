@@ -1,4 +1,4 @@
-#include "event/timestamp.h"
+#include "common/timestamp.h"
 
 #include <cstring>
 #include <ctime>
