@@ -629,6 +629,75 @@ TEST_CASE("an event over 32 KB is refused, counted, reported, and never sent") {
     }
 }
 
+TEST_CASE("enqueue: a record whose messageId is not its first member keeps its id everywhere") {
+    collector c;
+    auto cfg = config_for(c);
+    observed seen; // outlives the client, whose destructor may still report
+    seglog::client cl(cfg);
+    seen.watch(cl);
+
+    // Written by hand, keys in another order than the serialiser's.
+    const std::string record = R"({"type":"track","event":"Hand Written","userId":"u-hand",)"
+                               R"("properties":{"n":1},"timestamp":"2026-01-02T03:04:05.678Z",)"
+                               R"("messageId":"hand-written-1"})";
+    REQUIRE(cl.enqueue(record));
+    REQUIRE(cl.flush(patience).complete);
+
+    CHECK(seen.delivered_ids() == std::vector<std::string>{"hand-written-1"});
+    CHECK(c.accepted_ids() == std::vector<std::string>{"hand-written-1"});
+    const auto events = c.accepted_events();
+    REQUIRE(events.size() == 1);
+    CHECK(events[0] == json::parse(record)); // the same members and values on the wire
+    CHECK(cl.stats().delivered == 1);
+
+    // Returned by close(): the caller gets the id back in the error too.
+    c.stop();
+    REQUIRE(cl.enqueue(R"({"event":"Late","type":"track","userId":"u-hand","messageId":"hand-written-2"})"));
+    const auto left = cl.close(500ms);
+    REQUIRE(left.size() == 1);
+    CHECK(json::parse(left[0]) ==
+          json::parse(R"({"event":"Late","type":"track","userId":"u-hand","messageId":"hand-written-2"})"));
+    const auto returned = seen.errors_with(seglog::reason::undelivered_at_close);
+    REQUIRE(returned.size() == 1);
+    CHECK(returned[0].message_ids == std::vector<std::string>{"hand-written-2"});
+}
+
+TEST_CASE("enqueue: a record without a usable messageId is refused, counted and reported with why") {
+    collector c;
+    auto cfg = config_for(c);
+    observed seen; // outlives the client, whose destructor may still report
+    seglog::client cl(cfg);
+    seen.watch(cl);
+
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {R"({"type":"track","event":"No Id","userId":"u-1"})", "no \"messageId\" string"},
+        {R"({"type":"track","messageId":42,"userId":"u-1"})", "no \"messageId\" string"},
+        {R"({"type":"track","messageId":"","userId":"u-1"})", "\"messageId\" is empty"},
+        {R"({"type":"track","userId":"u-1","messageId":")" + std::string(101, 'a') + R"("})", "over 100 bytes"},
+        {R"({"messageId":")" + std::string(101, 'a') + R"(","type":"track"})", "over 100 bytes"},
+        {R"({"messageId":"a\"b","type":"track"})", "JSON escapes"},
+        {R"(["messageId","m-1"])", "not a JSON object"},
+        {R"({"type":"track","messageId":"m-1",)", "not valid JSON"},
+        {"{\"type\":\"track\",\"messageId\":\"m-1\",\"event\":\"\xff\"}", "not valid UTF-8"},
+        {std::string(100, '[') + std::string(100, ']'), "nests deeper than 64 levels"},
+    };
+    for (const auto &[record, why] : cases) {
+        CAPTURE(record);
+        CHECK_FALSE(cl.enqueue(record));
+        const auto refused = seen.errors_with(seglog::reason::invalid_record);
+        REQUIRE_FALSE(refused.empty());
+        CHECK(refused.back().message.find(why) != std::string::npos);
+        CHECK(refused.back().message_ids.empty()); // no bytes of the record taken for an id
+    }
+    REQUIRE(cl.flush(patience).complete);
+    const auto s = cl.stats();
+    CHECK(s.dropped == cases.size());
+    CHECK(s.by_reason[static_cast<int>(seglog::reason::invalid_record)] == cases.size());
+    CHECK(s.accepted == 0);
+    CHECK(c.request_count() == 0);
+    CHECK(std::string(seglog::to_string(seglog::reason::invalid_record)) == "invalid_record");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Transport behaviour seen from the client
 // ---------------------------------------------------------------------------------------------

@@ -32,8 +32,10 @@ enum class reason : std::uint8_t {
     undelivered_at_close, // still pending when close() ran out of time (returned by close)
     io_error,             // a local destination (file) could not be written
     config_error,         // the configuration is wrong
+    invalid_record,       // client::enqueue was given a record that is not a JSON object with a
+                          // plain messageId string of at most 100 bytes
 };
-inline constexpr int reason_count = static_cast<int>(reason::config_error) + 1;
+inline constexpr int reason_count = static_cast<int>(reason::invalid_record) + 1;
 
 // Stable snake_case name of a reason, as used in stats() and messages.
 const char *to_string(reason r) noexcept;

@@ -2,6 +2,7 @@
 // flush() and close(). Nothing here touches the network.
 #include "client/client_impl.h"
 
+#include "event/foreign_record.h"
 
 namespace seglog {
 
@@ -59,6 +60,7 @@ bool client::impl::submit(const detail::event_fields &f) {
 bool client::impl::enqueue(std::string_view record) {
     if (needs_restart.load(std::memory_order_relaxed)) restart_if_forked();
     const std::string_view id = detail::record_message_id(record);
+    if (id.empty()) return enqueue_foreign(record);
     auto refuse = [&](reason why, std::string_view message) {
         with_scratch_error([&](error &e) {
             e.code = why;
@@ -100,6 +102,28 @@ bool client::impl::enqueue(std::string_view record) {
     }
     batcher.on_accepted(r);
     return true;
+}
+
+// A record not in the layout seglog's serialiser writes (common/record_layout.h): taken in that
+// layout, or refused. Never on the macros' path, whose records are all in it.
+bool client::impl::enqueue_foreign(std::string_view record) {
+    std::string why;
+    if (record.size() > cfg.max_event_bytes) {
+        why = std::to_string(record.size()) + " bytes, over the " + std::to_string(cfg.max_event_bytes) +
+              "-byte limit per event";
+        accounting.reject({reason::event_too_large, "event not accepted: " + why, {}, {}, {}, 0}, false);
+        return false;
+    }
+    std::string relaid;
+    why = detail::relayout_record(record, relaid);
+    if (!why.empty()) {
+        accounting.reject({reason::invalid_record,
+                           "event not accepted: " + why + " (client::enqueue takes one serialised Segment event)",
+                           {}, {}, {}, 0},
+                          false);
+        return false;
+    }
+    return enqueue(relaid); // now in the layout, with the id found
 }
 
 flush_result client::impl::flush(std::chrono::milliseconds timeout) {

@@ -22,6 +22,7 @@ struct client::impl {
 
     bool submit(const detail::event_fields &f);
     bool enqueue(std::string_view record);
+    bool enqueue_foreign(std::string_view record);
     flush_result flush(std::chrono::milliseconds timeout);
     std::vector<std::string> close(std::chrono::milliseconds timeout);
     seglog::stats snapshot() const;

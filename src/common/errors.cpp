@@ -91,6 +91,7 @@ const char *to_string(reason r) noexcept {
     case reason::undelivered_at_close: return "undelivered_at_close";
     case reason::io_error: return "io_error";
     case reason::config_error: return "config_error";
+    case reason::invalid_record: return "invalid_record";
     }
     return "unknown";
 }
