@@ -1,50 +1,18 @@
 // Small helpers shared by the config files: error construction, quoting, typo suggestions.
 
 #include "config_detail.h"
-#include "event/json_writer.h" // append_json_string: the UTF-8 check
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
 #include <cstdlib>
 
 namespace seglog::detail::cfg {
 
 void fail(const std::string &message) { throw config_error(error_prefix + message); }
 
-std::string trim(const std::string &s) {
-    const char *ws = " \t\r\n\f\v";
-    auto b = s.find_first_not_of(ws);
-    if (b == std::string::npos) return {};
-    auto e = s.find_last_not_of(ws);
-    return s.substr(b, e - b + 1);
-}
-
 std::string lower(std::string s) {
     for (auto &ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     return s;
-}
-
-std::string quote(const std::string &s) {
-    // A value that is not UTF-8 (a Latin-1 variable, a binary file) has its bytes >= 0x80
-    // escaped too, so that the message is valid UTF-8 for any log sink.
-    std::string scratch;
-    const bool utf8 = append_json_string(scratch, s);
-    std::string out = "\"";
-    for (unsigned char ch : s) {
-        if (ch == '"' || ch == '\\') {
-            out += '\\';
-            out += static_cast<char>(ch);
-        } else if (ch < 0x20 || ch == 0x7f || (ch >= 0x80 && !utf8)) {
-            // a stray newline or escape sequence in a value must not break the log line
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", ch);
-            out += buf;
-        } else {
-            out += static_cast<char>(ch);
-        }
-    }
-    return out + "\"";
 }
 
 std::string from(const config &c, const std::string &key) {

@@ -3,6 +3,8 @@
 
 #include <seglog/config.h>
 
+#include "common/text.h" // trim, quote
+
 #include <nlohmann/json.hpp>
 
 #include <climits>
@@ -17,9 +19,7 @@ inline constexpr const char *error_prefix = "seglog config: ";
 
 [[noreturn]] void fail(const std::string &message); // throws config_error(error_prefix + message)
 
-std::string trim(const std::string &s);
 std::string lower(std::string s);
-std::string quote(const std::string &s); // "s", with " and \ escaped, control characters as \xNN
 
 // " (from X)" when `key` has an origin in `c`, "" otherwise.
 std::string from(const config &c, const std::string &key);

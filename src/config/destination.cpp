@@ -8,7 +8,7 @@ namespace seglog {
 namespace detail::cfg {
 
 std::string parse_destination(const std::string &raw, destination &out) {
-    const std::string text = trim(raw);
+    const std::string text(trim(raw));
     if (text == "segment") {
         out = destination::segment();
     } else if (text == "console") {
@@ -16,7 +16,7 @@ std::string parse_destination(const std::string &raw, destination &out) {
     } else if (text == "off") {
         out = destination::off();
     } else if (text.rfind("file:", 0) == 0) {
-        std::string p = trim(text.substr(5));
+        std::string p(trim(std::string_view(text).substr(5)));
         if (p.empty())
             return "destination " + quote(text) + " needs a path, e.g. \"file:/var/log/seglog-events.jsonl\"";
         out = destination::file(p);

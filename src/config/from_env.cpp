@@ -11,7 +11,7 @@ namespace {
 std::optional<std::string> get(const config::env_reader &read_env, const std::string &name) {
     auto v = read_env(name);
     if (!v) return std::nullopt;
-    std::string t = trim(*v);
+    std::string t(trim(*v));
     if (t.empty()) return std::nullopt;
     return t;
 }

@@ -264,13 +264,10 @@ config load_text(const std::string &text, const std::string &path, const std::st
         if (at != std::string::npos) what = what.substr(at + 15);
         else if (at = what.find("] "); what.rfind("[json.exception.", 0) == 0 && at != std::string::npos)
             what = what.substr(at + 2);
-        // its "last read: '...'" holds raw file bytes: escape what is not printable ASCII, so
-        // the message stays one line of valid UTF-8 whatever the file holds
+        // its "last read: '...'" holds raw file bytes: escaped, so the message stays one line
+        // of valid UTF-8 whatever the file holds
         std::string printable;
-        for (unsigned char ch : what) {
-            if (ch >= 0x20 && ch < 0x7f) printable += static_cast<char>(ch);
-            else printable += "\\x" + std::string(1, "0123456789abcdef"[ch >> 4]) + "0123456789abcdef"[ch & 15];
-        }
+        append_escaped(printable, what);
         fail(path + ": invalid JSON: " + printable);
     }
     if (!doc.is_object()) wrong_type(path, "a JSON object at the top level", doc);

@@ -3,7 +3,6 @@
 // validate(), and their part of the startup line. Messages never contain the secret.
 
 #include "config/config_detail.h"
-#include "event/json_writer.h"
 
 #include <seglog/redaction.h>
 
@@ -22,11 +21,6 @@ bool is_env_name(const std::string &s) {
     for (char ch : s)
         if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_')) return false;
     return true;
-}
-
-bool is_utf8(const std::string &s) {
-    std::string probe;
-    return append_json_string(probe, s);
 }
 
 redact_rule parse_rule(const json &v, const std::string &w) {
@@ -103,7 +97,7 @@ void apply_hash_key(config &c, const config::env_reader &read_env) {
     auto get = [&](const std::string &name) -> std::optional<std::string> {
         auto v = read_env(name);
         if (!v) return std::nullopt;
-        std::string t = trim(*v);
+        std::string t(trim(*v));
         if (t.empty()) return std::nullopt;
         return t;
     };

@@ -131,6 +131,8 @@ std::vector<destination> config::effective_destinations() const {
 
 void config::validate() const {
     using namespace detail::cfg;
+    using detail::quote;
+    using detail::trim;
     const config &c = *this;
 
     // Every integer option against its lower bound (the file loader already checked its own).

@@ -1,5 +1,7 @@
 #include "event/json_writer.h"
 
+#include "common/text.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -14,27 +16,6 @@ namespace seglog::detail {
 namespace {
 
 constexpr char hex_digits[] = "0123456789abcdef";
-
-// Length of the UTF-8 sequence starting at p (whose lead byte is >= 0x80), or 0 when the
-// sequence is invalid (overlong, surrogate, beyond U+10FFFF, truncated).
-std::size_t utf8_sequence_length(const unsigned char *p, const unsigned char *end) {
-    const unsigned char c = p[0];
-    auto cont = [&](std::size_t i) { return p + i < end && (p[i] & 0xC0) == 0x80; };
-    if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (!cont(1) || !cont(2)) return 0;
-        if (c == 0xE0 && p[1] < 0xA0) return 0; // overlong
-        if (c == 0xED && p[1] > 0x9F) return 0; // UTF-16 surrogates
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (!cont(1) || !cont(2) || !cont(3)) return 0;
-        if (c == 0xF0 && p[1] < 0x90) return 0; // overlong
-        if (c == 0xF4 && p[1] > 0x8F) return 0; // > U+10FFFF
-        return 4;
-    }
-    return 0;
-}
 
 // Bytes a JSON string can carry verbatim: printable ASCII other than '"' and '\\'.
 constexpr struct plain_table {
@@ -259,19 +240,9 @@ std::string printable_key(std::string_view k) {
 } // namespace
 
 bool json_writer::prepend(std::string_view segment) {
-    // Keys are caller data and the path ends up in a log line: control characters (a newline
-    // would forge a line) are written as \xNN.
+    // Keys are caller data and the path ends up in a log line (a newline would forge one).
     std::string k;
-    for (const char ch : segment) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c >= 0x20 && c != 0x7F) {
-            k.push_back(ch);
-        } else {
-            k.append("\\x");
-            k.push_back(hex_digits[c >> 4]);
-            k.push_back(hex_digits[c & 0xF]);
-        }
-    }
+    append_escaped(k, segment);
     if (!failure_.key.empty()) k.append(".").append(failure_.key);
     failure_.key = std::move(k);
     return false;

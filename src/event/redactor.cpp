@@ -1,6 +1,9 @@
 // Compiling rules into a redactor, the HMAC behind hash rules, and the counters.
 #include "event/redact_writer.h"
 
+#include "common/key_path.h"
+#include "common/text.h"
+
 #include <seglog/config.h>
 
 #include <openssl/evp.h>
@@ -14,30 +17,6 @@ namespace {
 
 std::atomic<std::uint64_t> total_dropped{0}, total_masked{0}, total_hashed{0}, total_not_allowed{0},
     total_events{0};
-
-constexpr std::size_t max_path_keys = 64;
-
-bool is_section(const std::string &s) { return s == "properties" || s == "traits" || s == "context"; }
-
-std::string quoted(const std::string &s) {
-    // a path set in code may be any bytes: when it is not UTF-8, bytes >= 0x80 are escaped
-    // too, so the message stays valid UTF-8 (found by fuzz/fuzz_redact)
-    std::string scratch;
-    const bool utf8 = detail::append_json_string(scratch, s);
-    std::string out = "\"";
-    for (unsigned char ch : s) {
-        if (ch == '"' || ch == '\\') out.push_back('\\');
-        if (ch < 0x20 || ch == 0x7f || (ch >= 0x80 && !utf8)) {
-            static const char hex[] = "0123456789abcdef";
-            out += "\\x";
-            out.push_back(hex[ch >> 4]);
-            out.push_back(hex[ch & 0xF]);
-        } else {
-            out.push_back(static_cast<char>(ch));
-        }
-    }
-    return out + "\"";
-}
 
 [[noreturn]] void refuse(const std::string &message) { throw config_error("seglog config: " + message); }
 
@@ -53,39 +32,6 @@ std::uint8_t section_bits(const detail::path_segment &first, bool allow) {
 
 } // namespace
 
-namespace detail {
-
-std::string parse_path(const std::string &path, std::vector<path_segment> &out) {
-    out.clear();
-    if (path.empty()) return "it is empty";
-    std::size_t start = 0;
-    for (;;) {
-        const std::size_t dot = path.find('.', start);
-        const std::string key = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-        if (key.empty()) return "it has an empty key (two dots in a row, or a dot at either end)";
-        path_segment seg;
-        if (key == "*") seg.type = path_segment::kind::one;
-        else if (key == "**") seg.type = path_segment::kind::any;
-        else if (key.find('*') != std::string::npos)
-            return quoted(key) + " mixes a wildcard with other characters; * stands for one whole key, ** for any number of keys";
-        else seg.key = key;
-        out.push_back(std::move(seg));
-        if (out.size() > max_path_keys) return "it has more than " + std::to_string(max_path_keys) + " keys";
-        if (dot == std::string::npos) break;
-        start = dot + 1;
-    }
-    if (out[0].type == path_segment::kind::key && !is_section(out[0].key))
-        return "it must start with properties, traits or context (or * or ** for any of them)";
-    if (out.size() == 1) {
-        const std::string sec = out[0].type == path_segment::kind::key ? out[0].key : "properties";
-        return "it names a whole section; name keys inside it, such as \"" + sec + ".email\", or \"" + sec +
-               ".*\" for all of them";
-    }
-    return {};
-}
-
-} // namespace detail
-
 const char *to_string(redact_action a) noexcept {
     switch (a) {
     case redact_action::drop: return "drop";
@@ -93,20 +39,6 @@ const char *to_string(redact_action a) noexcept {
     case redact_action::hash: return "hash";
     }
     return "unknown";
-}
-
-std::string check_redact_path(const std::string &path) {
-    std::vector<detail::path_segment> segs;
-    const std::string why = detail::parse_path(path, segs);
-    return why.empty() ? why : "malformed path " + quoted(path) + ": " + why;
-}
-
-std::string check_allow_path(const std::string &path) {
-    std::vector<detail::path_segment> segs;
-    std::string why = detail::parse_path(path, segs);
-    if (why.empty() && segs[0].type == detail::path_segment::kind::key && segs[0].key == "context")
-        why = "the allow-list covers properties and traits; use a redact rule for context keys";
-    return why.empty() ? why : "malformed path " + quoted(path) + ": " + why;
 }
 
 void redactor::impl::record(const detail::redaction_tally &t) const noexcept {
@@ -148,10 +80,10 @@ redactor::redactor(std::vector<redact_rule> rules, std::vector<std::string> allo
     m.key = std::move(hash_key);
     for (std::size_t i = 0; i < m.rules.size(); ++i) {
         const redact_rule &r = m.rules[i];
-        const std::string label = "redact rule " + quoted(r.path);
+        const std::string label = "redact rule " + detail::quote(r.path);
         detail::compiled_pattern p;
         if (std::string why = detail::parse_path(r.path, p.segments); !why.empty())
-            refuse(label + ": malformed path " + quoted(r.path) + ": " + why);
+            refuse(label + ": malformed path " + detail::quote(r.path) + ": " + why);
         if (r.action == redact_action::hash && m.key.empty())
             refuse(label + " hashes values but no hash key is set (SEGLOG_HASH_KEY)");
         if (r.action == redact_action::mask) {

@@ -5,6 +5,7 @@
 
 #include <seglog/redaction.h>
 
+#include "common/key_path.h"
 #include "common/text_buffer.h"
 
 #include <atomic>
@@ -16,18 +17,10 @@ namespace seglog::detail {
 
 enum class section : std::uint8_t { properties = 1, traits = 2, context = 4 };
 
-struct path_segment {
-    enum class kind : std::uint8_t { key, one, any } type = kind::key; // key, `*`, `**`
-    std::string key;
-};
-
 struct compiled_pattern {
     std::vector<path_segment> segments; // segments[0] is the section (or a wildcard)
     int rule = -1;                      // index into rules, or -1 for an allow-list path
 };
-
-// Splits a path into segments; returns why it is malformed, or "".
-std::string parse_path(const std::string &path, std::vector<path_segment> &out);
 
 // Per-event counts, added to the counters only when the event is accepted.
 struct redaction_tally {

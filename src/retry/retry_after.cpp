@@ -1,5 +1,7 @@
 #include "retry/retry_policy.h"
 
+#include "common/text.h"
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -13,10 +15,7 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
     // Saturate instead of overflowing; the retry policy applies its own (much lower) cap.
     constexpr std::int64_t max_seconds = 1'000'000'000;
 
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r' ||
-                              value.back() == '\n'))
-        value.remove_suffix(1);
+    value = trim(value);
     if (value.empty()) return std::nullopt;
 
     if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {

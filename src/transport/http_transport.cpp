@@ -1,5 +1,7 @@
 #include "transport/http_transport.h"
 
+#include "common/text.h"
+
 #include <curl/curl.h>
 
 #include <algorithm>
@@ -34,13 +36,6 @@ bool iequals_prefix(std::string_view s, std::string_view prefix) {
             std::tolower(static_cast<unsigned char>(prefix[i])))
             return false;
     return true;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-        s.remove_suffix(1);
-    return s;
 }
 
 // Belt and braces: libcurl's messages never carry request headers, but a message that quotes
