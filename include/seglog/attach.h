@@ -5,7 +5,8 @@
 
 #include <seglog/client.h>
 #include <seglog/config.h>
-#include <seglog/demux_sink.h>
+#include <seglog/export.h>
+#include <seglog/sinks/demux_sink.h>
 
 #include <spdlog/logger.h>
 
@@ -18,9 +19,9 @@ namespace seglog {
 // the log sinks), applies cfg.tracking to the tracking switch and logs one startup line
 // saying where events go (write key masked). Attaching a logger twice replaces its event
 // sinks. Returns the demux, whose event_sinks() give access to e.g. the segment client.
-std::shared_ptr<demux_sink_mt> attach(spdlog::logger &logger, const config &cfg = config::from_env());
+SEGLOG_API std::shared_ptr<demux_sink_mt> attach(spdlog::logger &logger, const config &cfg = config::from_env());
 
 // The segment client behind an attached demux, or nullptr when segment is not a destination.
-std::shared_ptr<client> segment_client(const demux_sink_mt &demux);
+SEGLOG_API std::shared_ptr<client> segment_client(const demux_sink_mt &demux);
 
 } // namespace seglog

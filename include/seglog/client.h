@@ -6,6 +6,7 @@
 #include <seglog/config.h>
 #include <seglog/error.h>
 #include <seglog/event.h>
+#include <seglog/export.h>
 #include <seglog/redaction.h>
 
 #include <chrono>
@@ -60,7 +61,7 @@ struct flush_result {
     explicit operator bool() const { return complete; }
 };
 
-class client {
+class SEGLOG_API client {
 public:
     explicit client(seglog::config cfg);
     ~client(); // close(config.close_timeout) unless already closed

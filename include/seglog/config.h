@@ -2,6 +2,7 @@
 // Everything seglog can be told, from code, the environment or a JSON file (see README,
 // "Configuration"). Defaults are chosen for a server-side service.
 
+#include <seglog/export.h>
 #include <seglog/redaction.h>
 
 #include <chrono>
@@ -16,7 +17,7 @@
 namespace seglog {
 
 // Where events go. Several may be active at once (e.g. segment plus a file copy).
-struct destination {
+struct SEGLOG_API destination {
     enum class kind { segment, file, console, off };
     kind type = kind::file;
     std::string path; // for kind::file
@@ -36,12 +37,12 @@ enum class overflow_policy { drop_newest, drop_oldest, block };
 
 // Thrown by config loading and by attach()/client construction for a wrong configuration.
 // The message names the source (file or variable), the key and the bad value; never the write key.
-class config_error : public std::runtime_error {
+class SEGLOG_API config_error : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
 
-struct config {
+struct SEGLOG_API config {
     // --- environment and destinations
     std::string environment;                 // SEGLOG_ENV (or APP_ENV, ENVIRONMENT)
     bool tracking = true;                    // SEGLOG_TRACKING=on|off, overrides everything
@@ -131,6 +132,6 @@ struct config {
 
 // "****wxyz" for secrets longer than 12 characters, "****" otherwise ("" for ""):
 // at most the last 4 characters survive.
-std::string mask_secret(const std::string &secret);
+SEGLOG_API std::string mask_secret(const std::string &secret);
 
 } // namespace seglog

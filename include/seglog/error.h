@@ -1,6 +1,8 @@
 #pragma once
 // Every event seglog does not deliver has a reason, a counter and a callback.
 
+#include <seglog/export.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -38,7 +40,7 @@ enum class reason : std::uint8_t {
 inline constexpr int reason_count = static_cast<int>(reason::invalid_record) + 1;
 
 // Stable snake_case name of a reason, as used in stats() and messages.
-const char *to_string(reason r) noexcept;
+SEGLOG_API const char *to_string(reason r) noexcept;
 
 // What went wrong, without property values and without the write key.
 struct error {
@@ -56,14 +58,14 @@ using error_handler = std::function<void(const error &)>;
 // Process-wide handler for errors raised at the call site (validation, not_attached).
 // The default writes one line per error to stderr, at most one per second with a count of
 // those suppressed. Pass an empty function to restore the default.
-void set_error_handler(error_handler handler);
+SEGLOG_API void set_error_handler(error_handler handler);
 
 // Counters of call-site rejections, by reason (index with static_cast<int>(reason)).
 struct call_site_counters {
     std::uint64_t rejected_total = 0;
     std::uint64_t by_reason[reason_count] = {};
 };
-call_site_counters call_site_stats() noexcept;
+SEGLOG_API call_site_counters call_site_stats() noexcept;
 
 namespace detail {
 void report_call_site_error(const error &e) noexcept;

@@ -3,6 +3,8 @@
 // Properties are written straight into the record on the caller's thread; a braced list
 // builds no JSON tree, an existing nlohmann::json is accepted as it is.
 
+#include <seglog/export.h>
+
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -16,7 +18,7 @@
 namespace seglog {
 
 enum class event_type : std::uint8_t { track, identify, page, screen, group, alias };
-const char *to_string(event_type t) noexcept;
+SEGLOG_API const char *to_string(event_type t) noexcept;
 
 // userId and/or anonymousId. At least one must be non-empty.
 struct identity {

@@ -7,29 +7,57 @@
 // (tracking has its own switch) and which never triggers a logger's flush_on.
 
 #include <seglog/event.h>
+#include <seglog/export.h>
 
 #include <spdlog/details/log_msg.h>
 #include <spdlog/logger.h>
 
+#include <cstddef>
 #include <memory>
 #include <string_view>
 
 namespace seglog {
 
+class redactor;
+
+// Segment's limit on one event, in bytes of its JSON: the default of config::max_event_bytes.
+inline constexpr std::size_t default_max_event_bytes = 32 * 1024;
+
 namespace detail {
-extern const char event_record_tag[];
+SEGLOG_API extern const char event_record_tag[];
 
 // An event sink that can take a record without a log_msg around it (segment_sink and
 // file_event_sink can). When such a sink is a demux sink's only event sink (and events are
 // not echoed), the macros hand each record of a plain spdlog::logger straight to it: the
-// same record the sink's log() would get, without spdlog's record path (~10-30 ns of a
-// ~200 ns call, docs/performance.md).
-class record_target {
+// same record the sink's log() would get, without spdlog's record path
+// (docs/performance.md has what that saves).
+class SEGLOG_API record_target {
 public:
     virtual void take_record(std::string_view record) = 0;
 
 protected:
     ~record_target() = default;
+};
+
+// What the macros need from the sink that routes a logger's events (demux_sink is one): the
+// redaction rules and the size limit they apply, and the event sink they may hand records to
+// directly. A logger whose sinks are not all routers gets its events refused as not_attached.
+class SEGLOG_API event_router {
+public:
+    virtual ~event_router() = default;
+    // The rules the macros apply to events logged through this router (nullptr: none). Held
+    // by the sink, so it lives as long as the logger can log through it.
+    const redactor *redaction() const noexcept { return redaction_.get(); }
+    // The largest event, in bytes of its JSON, that the macros write for this router.
+    std::size_t max_event_bytes() const noexcept { return max_event_bytes_; }
+    // The sink that takes this router's events straight from the macros, or nullptr: set when
+    // the only event sink is a record_target and nothing is echoed, so it is all routing does.
+    record_target *direct_target() const noexcept { return direct_; }
+
+protected:
+    std::shared_ptr<const redactor> redaction_;
+    std::size_t max_event_bytes_ = default_max_event_bytes;
+    record_target *direct_ = nullptr; // owned through the router's event sinks
 };
 
 inline spdlog::logger &as_logger(spdlog::logger *l) noexcept { return *l; }
@@ -51,17 +79,17 @@ inline std::string_view event_json(const spdlog::details::log_msg &msg) noexcept
 // A rejected event is reported through seglog::set_error_handler and counted; nothing throws.
 // The logger's sinks must be seglog demux sinks (see attach()); otherwise the event is reported
 // as not_attached instead of being written to its log sinks.
-void log_track(spdlog::logger &logger, const identity &who, std::string_view event,
-               const properties &props = {}, const call_options &opts = {});
-void log_identify(spdlog::logger &logger, const identity &who, const properties &traits = {},
-                  const call_options &opts = {});
-void log_page(spdlog::logger &logger, const identity &who, std::string_view name,
-              const properties &props = {}, const call_options &opts = {});
-void log_screen(spdlog::logger &logger, const identity &who, std::string_view name,
-                const properties &props = {}, const call_options &opts = {});
-void log_group(spdlog::logger &logger, const identity &who, std::string_view group_id,
-               const properties &traits = {}, const call_options &opts = {});
-void log_alias(spdlog::logger &logger, std::string_view previous_id, std::string_view user_id,
-               const call_options &opts = {});
+SEGLOG_API void log_track(spdlog::logger &logger, const identity &who, std::string_view event,
+                          const properties &props = {}, const call_options &opts = {});
+SEGLOG_API void log_identify(spdlog::logger &logger, const identity &who, const properties &traits = {},
+                             const call_options &opts = {});
+SEGLOG_API void log_page(spdlog::logger &logger, const identity &who, std::string_view name,
+                         const properties &props = {}, const call_options &opts = {});
+SEGLOG_API void log_screen(spdlog::logger &logger, const identity &who, std::string_view name,
+                           const properties &props = {}, const call_options &opts = {});
+SEGLOG_API void log_group(spdlog::logger &logger, const identity &who, std::string_view group_id,
+                          const properties &traits = {}, const call_options &opts = {});
+SEGLOG_API void log_alias(spdlog::logger &logger, std::string_view previous_id, std::string_view user_id,
+                          const call_options &opts = {});
 
 } // namespace seglog

@@ -14,6 +14,8 @@
 // key, `**` any number of keys (none included); a leading `*`/`**` matches any section.
 // Arrays are transparent: "properties.items.sku" is the sku of every element of items.
 
+#include <seglog/export.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -28,7 +30,7 @@ struct config;
 
 enum class redact_action : std::uint8_t { drop, mask, hash };
 // "drop", "mask", "hash".
-const char *to_string(redact_action a) noexcept;
+SEGLOG_API const char *to_string(redact_action a) noexcept;
 
 inline constexpr const char *default_mask = "[redacted]";
 
@@ -57,14 +59,14 @@ struct redaction_counters {
 };
 
 // Why `path` cannot be used, or "" when it is well-formed (e.g. `it has an empty key`).
-std::string check_redact_path(const std::string &path);
+SEGLOG_API std::string check_redact_path(const std::string &path);
 // Same for an allow-list entry (also refuses context paths: the allow-list covers
 // properties and traits).
-std::string check_allow_path(const std::string &path);
+SEGLOG_API std::string check_allow_path(const std::string &path);
 
 // An immutable, compiled set of rules; safe to share between threads. The counters are the
 // only mutable state (atomics).
-class redactor {
+class SEGLOG_API redactor {
 public:
     // Throws config_error for a malformed path, a hash rule without a key, or a mask
     // replacement that is not UTF-8. The key is never part of a message.
@@ -96,6 +98,6 @@ private:
 };
 
 // What every redactor of the process did so far.
-redaction_counters redaction_stats() noexcept;
+SEGLOG_API redaction_counters redaction_stats() noexcept;
 
 } // namespace seglog

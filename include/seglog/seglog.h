@@ -4,13 +4,13 @@
 #include <seglog/attach.h>
 #include <seglog/client.h>
 #include <seglog/config.h>
-#include <seglog/demux_sink.h>
 #include <seglog/error.h>
 #include <seglog/event.h>
-#include <seglog/file_event_sink.h>
 #include <seglog/macros.h>
 #include <seglog/record.h>
 #include <seglog/redaction.h>
-#include <seglog/segment_sink.h>
+#include <seglog/sinks/demux_sink.h>
+#include <seglog/sinks/file_event_sink.h>
+#include <seglog/sinks/segment_sink.h>
 #include <seglog/tracking.h>
 #include <seglog/version.h>

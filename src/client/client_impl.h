@@ -16,7 +16,7 @@
 
 namespace seglog {
 
-struct client::impl {
+struct SEGLOG_LOCAL client::impl {
     explicit impl(seglog::config c);
     ~impl();
 

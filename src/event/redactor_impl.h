@@ -32,7 +32,7 @@ struct redaction_tally {
 
 namespace seglog {
 
-struct redactor::impl {
+struct SEGLOG_LOCAL redactor::impl {
     std::vector<redact_rule> rules;
     std::vector<std::string> allow;
     std::string key; // HMAC secret; never printed

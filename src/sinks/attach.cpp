@@ -1,6 +1,6 @@
 #include <seglog/attach.h>
-#include <seglog/file_event_sink.h>
-#include <seglog/segment_sink.h>
+#include <seglog/sinks/file_event_sink.h>
+#include <seglog/sinks/segment_sink.h>
 #include <seglog/tracking.h>
 
 namespace seglog {
@@ -29,7 +29,7 @@ std::shared_ptr<demux_sink_mt> attach(spdlog::logger &logger, const config &cfg)
         }
     }
     auto demux = std::make_shared<demux_sink_mt>(std::move(log_sinks), std::move(event_sinks), echo,
-                                                 redactor::from_config(cfg));
+                                                 redactor::from_config(cfg), cfg.max_event_bytes);
     logger.sinks().assign(1, demux);
 
     set_tracking(cfg.tracking && (!demux->event_sinks().empty() || echo));

@@ -1,5 +1,5 @@
 // Development rendering of an event record as one readable line.
-#include <seglog/demux_sink.h>
+#include "sinks/render.h"
 
 #include <nlohmann/json.hpp>
 
