@@ -1,12 +1,12 @@
 // The functions behind the SEGLOG_* macros: run on the caller's thread, so they serialise
 // into a per-thread buffer (no allocation once it has grown) and hand spdlog a view of it.
-#include <seglog/demux_sink.h>
 #include <seglog/record.h>
+#include <seglog/sinks/demux_sink.h>
 
+#include "bridge/spdlog_seam.h"
 #include "event/serialize.h"
 
 #include <typeinfo>
-
 
 namespace seglog {
 
@@ -49,24 +49,23 @@ const event_router *find_router(spdlog::logger &logger, bool &beside) {
     return others ? nullptr : router;
 }
 
-// Names spdlog::logger's protected sink_it_ and err_handler_ (the pointers to member are to the
-// base's functions).
-struct record_sink_access : spdlog::logger {
-    using spdlog::logger::err_handler_;
-    using spdlog::logger::sink_it_;
-};
+// The sink a plain spdlog::logger's event goes to directly, or nullptr. Only a logger of exactly
+// spdlog::logger's type: an async_logger queues the record for its thread, and a class derived
+// from spdlog::logger may do more in sink_it_.
+record_target *direct_target(const spdlog::logger &logger, const event_router &router) {
+    if (logger.sinks().size() != 1 || typeid(logger) != typeid(spdlog::logger)) return nullptr;
+    return router.direct_target();
+}
 
-// Runs one sink's part of a record as spdlog::logger::sink_it_ does: an exception goes to the
-// logger's error handler in spdlog's words (the record's source_loc is the event tag and, as
-// its line, the event type).
-template <typename Deliver>
-void guarded(spdlog::logger &logger, int line, Deliver &&deliver) {
+// Hands the record to the direct target, a failure reported as spdlog's sink_it_ reports one
+// (the record's source_loc is the event tag and, as its line, the event type).
+void hand_over(spdlog::logger &logger, record_target &target, std::string_view record, int line) {
     try {
-        deliver();
+        target.take_record(record);
     } catch (const std::exception &ex) {
-        (logger.*&record_sink_access::err_handler_)(fmt::format("{} [{}({})]", ex.what(), event_record_tag, line));
+        spdlog_seam::report_error(logger, fmt::format("{} [{}({})]", ex.what(), event_record_tag, line));
     } catch (...) {
-        (logger.*&record_sink_access::err_handler_)("Rethrowing unknown exception in logger");
+        spdlog_seam::report_error(logger, "Rethrowing unknown exception in logger");
         throw;
     }
 }
@@ -88,35 +87,23 @@ void emit(spdlog::logger &logger, event_fields f) {
     // One clock read for the event's timestamp and the record's time.
     f.called_at = std::chrono::system_clock::now();
     // The logger's rules come with its router: no global to read, and two loggers attached with
-    // different profiles keep their own. A null pointer is the plain, unchanged path.
+    // different profiles keep their own. A null redactor is the plain path.
     if (auto err = serialize_event(f, buffer, 32 * 1024, router->redaction())) {
         report_call_site_error(*err);
         return;
     }
+    const int line = static_cast<int>(f.type);
+    const std::string_view record = buffer.view();
+    // The usual set-up (one demux whose only event sink takes records) skips spdlog's record
+    // path: docs/performance.md has what that saves.
+    if (record_target *direct = direct_target(logger, *router)) return hand_over(logger, *direct, record, line);
     // Not through logger.log(): with enable_backtrace() on, log() also copies every record into
     // the backtrace ring, and dump_backtrace() would then route each event to the event sinks a
     // second time. (No level check is skipped: level::off passes every logger and sink level,
     // and never triggers flush_on.)
-    const int line = static_cast<int>(f.type);
-    const std::string_view record = buffer.view();
-    auto as_msg = [&] {
-        return spdlog::details::log_msg(f.called_at, spdlog::source_loc{event_record_tag, line, nullptr},
-                                        logger.name(), spdlog::level::off,
-                                        spdlog::string_view_t(record.data(), record.size()));
-    };
-    if (typeid(logger) != typeid(spdlog::logger)) { // an async_logger queues it; a derived one may do more
-        (logger.*&record_sink_access::sink_it_)(as_msg());
-        return;
-    }
-    // A plain logger's sink_it_, in line: each sink's log(), or for the usual set-up (one demux
-    // whose only event sink takes records directly) the record handed straight to that sink.
-    // Skipping spdlog's record path saves ~10-30 ns a call (docs/performance.md).
-    if (record_target *direct = logger.sinks().size() == 1 ? router->direct_target() : nullptr) {
-        guarded(logger, line, [&] { direct->take_record(record); });
-        return;
-    }
-    const spdlog::details::log_msg msg = as_msg();
-    for (const auto &s : logger.sinks()) guarded(logger, line, [&] { s->log(msg); });
+    const spdlog::details::log_msg msg(f.called_at, spdlog::source_loc{event_record_tag, line, nullptr}, logger.name(),
+                                       spdlog::level::off, spdlog::string_view_t(record.data(), record.size()));
+    spdlog_seam::sink_record(logger, msg);
 }
 
 } // namespace
