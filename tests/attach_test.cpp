@@ -162,6 +162,32 @@ TEST_CASE("a configuration that cannot work throws config_error and leaves the l
     CHECK(lines->size() == 0);
 }
 
+TEST_CASE("an attached logger refuses an event over the configured max_event_bytes, not only over 32 KB") {
+    tracking_restorer restore;
+    temp_dir dir;
+    const std::string path = dir.file("events.jsonl");
+    auto logger = std::make_shared<spdlog::logger>("small-events", std::make_shared<seglog_test::collecting_sink>());
+    auto cfg = file_config(path);
+    cfg.max_event_bytes = 1000;
+    seglog::attach(*logger, cfg);
+
+    const auto before = seglog::call_site_stats().by_reason[static_cast<int>(seglog::reason::event_too_large)];
+    seglog_test::error_capture errors;
+    SEGLOG_LOGGER_TRACK(logger, seglog::user("u"), "Too Big", {{"blob", std::string(2000, 'x')}});
+    SEGLOG_LOGGER_TRACK(logger, seglog::user("u"), "Small", {{"blob", std::string(500, 'x')}});
+    logger->flush();
+
+    const auto lines = read_lines(path);
+    REQUIRE(lines.size() == 1);
+    CHECK(json::parse(lines[0]).at("event") == "Small");
+    const auto seen = errors.errors();
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].code == seglog::reason::event_too_large);
+    CHECK(seen[0].event_name == "Too Big");
+    CHECK(seen[0].message.find("1000-byte limit") != std::string::npos);
+    CHECK(seglog::call_site_stats().by_reason[static_cast<int>(seglog::reason::event_too_large)] == before + 1);
+}
+
 TEST_CASE("tracking off in the configuration: no event goes out, lines still flow") {
     tracking_restorer restore;
     temp_dir dir;
