@@ -114,13 +114,13 @@ public:
         if (pid_ == 0) {
             ::close(up[0]);
             ::close(down[1]);
-            seglog::testing::collector_options co;
+            seglog::loopback::collector_options co;
             co.keep_requests = false;
             co.record_bodies = false;
             co.count_ids_only = !opt.parse_bodies;
             co.threads = std::max<std::size_t>(8, opt.max_in_flight + 2);
-            seglog::testing::collector c(co);
-            if (opt.delay_ms) c.set_default(seglog::testing::reply::delayed(std::chrono::milliseconds(opt.delay_ms)));
+            seglog::loopback::collector c(co);
+            if (opt.delay_ms) c.set_default(seglog::loopback::reply::delayed(std::chrono::milliseconds(opt.delay_ms)));
             const int port = c.port();
             write_all(up[1], &port, sizeof port);
             char cmd;
@@ -138,8 +138,8 @@ public:
         url_ = "http://127.0.0.1:" + std::to_string(port);
     }
     const std::string &url() const { return url_; }
-    seglog::testing::collector_stats stats() {
-        seglog::testing::collector_stats st;
+    seglog::loopback::collector_stats stats() {
+        seglog::loopback::collector_stats st;
         const char cmd = 's';
         if (::write(to_child_, &cmd, 1) != 1 || !read_all(from_child_, &st, sizeof st)) std::exit(3);
         ::waitpid(pid_, nullptr, 0);

@@ -29,7 +29,7 @@
 #include <vector>
 
 using namespace std::chrono_literals;
-namespace st = seglog::testing;
+namespace st = seglog::loopback;
 
 namespace {
 

@@ -34,9 +34,9 @@
 #include <thread>
 #include <vector>
 
-using seglog::testing::collector;
-using seglog::testing::collector_options;
-using seglog::testing::reply;
+using seglog::loopback::collector;
+using seglog::loopback::collector_options;
+using seglog::loopback::reply;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
@@ -207,7 +207,7 @@ private:
     std::string path_;
 };
 
-std::size_t total_events(const std::vector<seglog::testing::request> &reqs) {
+std::size_t total_events(const std::vector<seglog::loopback::request> &reqs) {
     std::size_t n = 0;
     for (const auto &r : reqs) n += r.events;
     return n;

@@ -5,15 +5,20 @@
 #include <httplib.h>
 #include <zlib.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <set>
 #include <random>
 #include <thread>
 
-using seglog::testing::collector;
-using seglog::testing::collector_options;
-using seglog::testing::reply;
+using seglog::loopback::collector;
+using seglog::loopback::collector_options;
+using seglog::loopback::reply;
 using namespace std::chrono_literals;
 
 namespace {
@@ -65,6 +70,24 @@ httplib::Result post(httplib::Client &cli, const std::string &body,
 httplib::Result post(const collector &c, const std::string &body, httplib::Headers headers = {}) {
     auto cli = client_of(c);
     return post(cli, body, std::move(headers));
+}
+
+// Sends `text` on a new connection to the collector and returns everything it answers until
+// it closes the connection (the requests below ask it to).
+std::string raw_exchange(const collector &c, const std::string &text) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(c.port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0);
+    REQUIRE(::send(fd, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size()));
+    std::string answer;
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) answer.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    return answer;
 }
 
 }  // namespace
@@ -430,7 +453,7 @@ TEST_CASE("record_bodies=false keeps counters and ids, drops bodies; observer se
     o.record_bodies = false;
     collector c(o);
     std::atomic<std::size_t> seen_bytes{0};
-    c.on_request([&](const seglog::testing::request &r) { seen_bytes += r.body.size(); });
+    c.on_request([&](const seglog::loopback::request &r) { seen_bytes += r.body.size(); });
     const std::string body = batch_of({"n-1"});
     REQUIRE(post(c, body));
     auto r = c.requests().at(0);
@@ -464,4 +487,39 @@ TEST_CASE("count_ids_only finds the same messageIds as the full parse, and no ot
     REQUIRE(bad);
     CHECK(bad->status == 400);
     CHECK_FALSE(c.accepted("id-6"));
+}
+
+TEST_CASE("a chunked body after Expect: 100-continue is recorded as the bytes it carries") {
+    collector c;
+    const std::string body = batch_of({"c-1", "c-2"});
+    const std::string half = body.substr(0, body.size() / 2), rest = body.substr(body.size() / 2);
+    auto hex = [](std::size_t n) {
+        char b[32];
+        std::snprintf(b, sizeof b, "%zx", n);
+        return std::string(b);
+    };
+    const std::string answer = raw_exchange(
+        c, "POST /v1/batch?x=1 HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n"
+           "Expect: 100-continue\r\nConnection: close\r\n\r\n" +
+               hex(half.size()) + "\r\n" + half + "\r\n" + hex(rest.size()) + ";ext=1\r\n" + rest +
+               "\r\n0\r\n\r\n");
+    CHECK(answer.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n", 0) == 0);
+    CHECK(answer.find("Connection: close\r\n") != std::string::npos);
+    CHECK(answer.substr(answer.size() - 2) == "{}");
+    const auto r = c.requests().at(0);
+    CHECK(r.path == "/v1/batch");
+    CHECK(r.raw_body == body);
+    CHECK(r.message_ids == std::vector<std::string>{"c-1", "c-2"});
+    CHECK(c.unique_count() == 2);
+}
+
+TEST_CASE("a malformed request is answered 400 and its connection closed, nothing recorded") {
+    collector c;
+    for (const std::string bad : {"NONSENSE\r\n\r\n", "POST /v1/batch HTTP/1.1\r\nNo colon here\r\n\r\n",
+                                  "POST /v1/batch HTTP/1.1\r\nContent-Length: -5\r\n\r\n"}) {
+        CAPTURE(bad);
+        CHECK(raw_exchange(c, bad).rfind("HTTP/1.1 400 Bad Request\r\n", 0) == 0);
+    }
+    CHECK(c.request_count() == 0);
+    CHECK(c.connection_count() == 3);
 }

@@ -34,7 +34,7 @@
 #include <vector>
 
 using namespace std::chrono_literals;
-namespace st = seglog::testing;
+namespace st = seglog::loopback;
 using seglog::reason;
 
 namespace {

@@ -252,7 +252,7 @@ TEST_CASE("planted secrets never reach any output of a run") {
     stderr_capture err;
     std::string outputs; // everything a user could read, appended as the run goes
     {
-        seglog::testing::collector c;
+        seglog::loopback::collector c;
         c.poison_property("poison"); // a 400 for any batch holding such an event
 
         seglog::config cfg;

@@ -435,7 +435,7 @@ TEST_CASE("validate() checks rules set in code") {
 }
 
 TEST_CASE("applied once, before every destination: event file, console line, bytes on the wire") {
-    seglog::testing::collector c;
+    seglog::loopback::collector c;
     const std::string events = temp_path("all-destinations.jsonl");
     std::remove(events.c_str());
 
@@ -504,7 +504,7 @@ TEST_CASE("applied once, before every destination: event file, console line, byt
 }
 
 TEST_CASE("client::track applies the client's own rules") {
-    seglog::testing::collector c;
+    seglog::loopback::collector c;
     seglog::config cfg;
     cfg.destinations = {seglog::destination::segment()};
     cfg.write_key = "wk-redaction-test";

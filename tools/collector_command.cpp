@@ -1,6 +1,6 @@
-// `seglog collector`: the loopback collector of the test suite, as a command. Prints one
+// `seglog collector`: the loopback collector (collector/) as a command. Prints one
 // line per request and a summary on SIGINT/SIGTERM.
-#include "collector.h"  // tests/support/collector.h: one implementation for tests and tool
+#include "collector.h"
 #include "commands.h"
 
 #include <signal.h>
@@ -67,7 +67,7 @@ std::string now_text() {
 }  // namespace
 
 int collector_main(int argc, char **argv) {
-    testing::collector_options opt;
+    loopback::collector_options opt;
     opt.accept_gzip = false;
     opt.record_bodies = false;
     opt.keep_requests = false;  // a long run must not grow with every request
@@ -152,28 +152,28 @@ int collector_main(int argc, char **argv) {
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
-    std::unique_ptr<testing::collector> c;
+    std::unique_ptr<loopback::collector> c;
     try {
-        c = std::make_unique<testing::collector>(opt);
+        c = std::make_unique<loopback::collector>(opt);
     } catch (const std::exception &e) {
         std::fprintf(stderr, "seglog collector: %s\n", e.what());
         return 1;
     }
 
     const auto delay = std::chrono::milliseconds(static_cast<long long>(delay_ms));
-    testing::reply failure(status ? status : 500);
+    loopback::reply failure(status ? status : 500);
     failure.retry_after = retry_after;
     failure.delay = delay;
     if (fail_ratio > 0) {
         c->fail_ratio(fail_ratio, failure, static_cast<std::uint32_t>(seed));
-        c->set_default(testing::reply::delayed(delay));
+        c->set_default(loopback::reply::delayed(delay));
     } else {
-        c->set_default(status ? failure : testing::reply::delayed(delay));
+        c->set_default(status ? failure : loopback::reply::delayed(delay));
     }
 
     std::mutex out_mutex;  // server threads answer concurrently
     std::size_t ok = 0, client_errors = 0, server_errors = 0, resets = 0;
-    c->on_request([&](const testing::request &r) {
+    c->on_request([&](const loopback::request &r) {
         std::lock_guard<std::mutex> lk(out_mutex);
         const bool accepted = !r.reset && r.status >= 200 && r.status < 300;
         if (r.reset) ++resets;

@@ -1,12 +1,13 @@
 #pragma once
-// A Segment-compatible HTTP collector on loopback, for integration tests, the fault run,
-// the benchmarks and `seglog collector`. A real server (cpp-httplib) on its own threads:
-// it records what arrives, counts unique/duplicate messageIds, and answers what the test
-// scripted (statuses, Retry-After, delays, connection resets, random failures, poison).
+// A Segment-compatible HTTP collector on loopback: the library behind `seglog collector`, the
+// integration tests, the fault run and the benchmarks. A real HTTP server on its own threads
+// (http_server.h): it records what arrives, counts unique/duplicate messageIds, and answers
+// what it was scripted to (statuses, Retry-After, delays, connection resets, random failures,
+// poison).
 //
-//   seglog::testing::collector c;                 // listening on 127.0.0.1:<free port>
-//   cfg.endpoint = c.url();
-//   c.script({500, seglog::testing::reply::reset(), 200});
+//   seglog::loopback::collector c;                // listening on 127.0.0.1:<free port>
+//   cfg.host = c.url();
+//   c.script({500, seglog::loopback::reply::reset(), 200});
 //   REQUIRE(c.wait_for_unique(10, std::chrono::seconds(10)));
 //   CHECK(c.duplicate_count() == 0);
 
@@ -20,7 +21,7 @@
 #include <string>
 #include <vector>
 
-namespace seglog::testing {
+namespace seglog::loopback {
 
 // One answer. Implicit from a status code so that `script({500, 429, 200})` reads plainly.
 struct reply {
@@ -163,10 +164,10 @@ public:
     bool wait_for_requests(std::size_t n, std::chrono::milliseconds timeout);
     bool wait_for_unique(std::size_t n, std::chrono::milliseconds timeout);
 
-    struct impl;  // public only so the server glue in collector.cpp can name it
+    struct impl;
 
 private:
     std::unique_ptr<impl> impl_;
 };
 
-}  // namespace seglog::testing
+}  // namespace seglog::loopback
