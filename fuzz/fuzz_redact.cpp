@@ -1,4 +1,4 @@
-// fuzz_redact: the redaction engine (include/seglog/redaction.h, src/redact/) on arbitrary
+// fuzz_redact: the redaction engine (include/seglog/redaction.h, src/event/) on arbitrary
 // rules, allow-lists, hash keys and objects.
 //
 // Rule paths are built from the input out of sections, wildcards (`*`, `**`), a few common

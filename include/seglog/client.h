@@ -81,7 +81,10 @@ public:
                const call_options &opts = {});
     bool alias(std::string_view previous_id, std::string_view user_id, const call_options &opts = {});
 
-    // Enqueue an already-serialised, validated record (what the record bridge carries).
+    // Enqueue an already-serialised, validated record (what the record bridge carries): one
+    // event's JSON object with a messageId string. A record whose messageId is not its first
+    // member is rewritten with it first; one without a usable messageId is refused as
+    // reason::invalid_record (docs/delivery.md).
     bool enqueue(std::string_view record);
 
     // Sends everything accepted so far and waits until it is settled or `timeout` passes.
