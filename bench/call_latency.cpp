@@ -114,11 +114,11 @@ std::vector<double> produce(spdlog::logger &logger, const options &o, spdlog::lo
 const char *unit(const options &o) { return o.each_call ? "calls" : "bursts"; }
 
 void run(const char *label, bool async, int threads, bool collector_up, const options &o, bool paired = false) {
-    testing::collector_options co;
+    loopback::collector_options co;
     co.keep_requests = false;
     co.record_bodies = false;
     co.count_ids_only = true; // the collector shares the 2 cores: keep it cheap
-    testing::collector col(co);
+    loopback::collector col(co);
     config cfg;
     cfg.write_key = "bench-key-000000000000";
     cfg.host = col.url();

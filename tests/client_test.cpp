@@ -629,6 +629,23 @@ TEST_CASE("an event over 32 KB is refused, counted, reported, and never sent") {
     }
 }
 
+TEST_CASE("record_message_id: the id when the record starts with it, plain; nothing otherwise") {
+    using seglog::detail::record_message_id;
+    const std::string uuid = "0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d";
+    CHECK(record_message_id(R"({"messageId":")" + uuid + R"(","type":"track"})") == uuid);
+    CHECK(record_message_id(R"({"messageId":"m-1","type":"track"})") == "m-1");
+    // A short id, with a quote where a 36-character id would end: still "m-1".
+    std::string tricky = R"({"messageId":"m-1","e":")";
+    tricky += std::string(50 - tricky.size(), 'x') + "\"}";
+    REQUIRE(tricky[50] == '"');
+    CHECK(record_message_id(tricky) == "m-1");
+    CHECK(record_message_id(R"({"messageId":"a\"b","type":"track"})").empty());             // escaped
+    CHECK(record_message_id(R"({"type":"track","messageId":"m-1"})").empty());               // not first
+    CHECK(record_message_id(R"({"messageId":")" + std::string(101, 'a') + R"("})").empty()); // too long
+    CHECK(record_message_id(R"({"messageId":"")").empty());
+    CHECK(record_message_id("").empty());
+}
+
 TEST_CASE("enqueue: a record whose messageId is not its first member keeps its id everywhere") {
     collector c;
     auto cfg = config_for(c);

@@ -12,5 +12,6 @@
 #include <seglog/sinks/demux_sink.h>
 #include <seglog/sinks/file_event_sink.h>
 #include <seglog/sinks/segment_sink.h>
+#include <seglog/stats.h>
 #include <seglog/tracking.h>
 #include <seglog/version.h>

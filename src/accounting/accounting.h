@@ -5,8 +5,8 @@
 // reads one by one; callbacks are copied under a lock and run without it, on the thread
 // that settles (the worker, or the caller for a refusal).
 
-#include <seglog/client.h>
 #include <seglog/error.h>
+#include <seglog/stats.h>
 
 #include <atomic>
 #include <cstddef>

@@ -1,11 +1,13 @@
 // The functions behind the SEGLOG_* macros: run on the caller's thread, so they serialise
 // into a per-thread buffer (no allocation once it has grown) and hand spdlog a view of it.
 #include <seglog/record.h>
-#include <seglog/sinks/demux_sink.h>
 
+#include "bridge/routers.h"
 #include "bridge/spdlog_seam.h"
 #include "event/serialize.h"
 
+#include <atomic>
+#include <mutex>
 #include <typeinfo>
 
 namespace seglog {
@@ -16,20 +18,29 @@ const char event_record_tag[] = "seglog-event-record";
 
 namespace {
 
+// The registered router types (routers.h), published by the count: an entry is written
+// before the count that makes it visible.
+struct router_type {
+    const std::type_info *type;
+    router_cast cast;
+};
+constexpr std::size_t max_router_types = 8;
+router_type router_types[max_router_types];
+std::atomic<std::size_t> router_type_count{0};
+std::mutex router_types_mutex;
+
 // Whether `logger`'s sinks are demux sinks. Logging an event to a logger without one, or with
 // a plain sink beside it, would print its JSON among the log lines. Checked on every call, not
 // cached: a cache keyed by the logger's address goes stale when a logger's sinks are replaced
 // or when a new logger is built where a routed one used to be (same stack slot or reused heap
 // block), and then the event leaks into the new logger's log sinks. The scan looks at every
 // sink, and a logger set up by attach() has exactly one.
-//
-// The demux types are final, so comparing the dynamic type answers for them at the cost of a
-// vtable load; dynamic_cast (hundreds of instructions on every call) is left for other sinks.
 const event_router *as_router(const spdlog::sinks::sink *s) {
     if (!s) return nullptr;
     const std::type_info &t = typeid(*s);
-    if (t == typeid(demux_sink_mt)) return static_cast<const demux_sink_mt *>(s);
-    if (t == typeid(demux_sink_st)) return static_cast<const demux_sink_st *>(s);
+    const std::size_t n = router_type_count.load(std::memory_order_acquire);
+    for (std::size_t i = 0; i < n; ++i)
+        if (*router_types[i].type == t) return router_types[i].cast(*s);
     return dynamic_cast<const event_router *>(s);
 }
 // The logger's router, when every one of its sinks is a router. A sink beside the demux (added
@@ -107,6 +118,16 @@ void emit(spdlog::logger &logger, event_fields f) {
 }
 
 } // namespace
+
+void register_router_type(const std::type_info &type, router_cast cast) noexcept {
+    std::lock_guard<std::mutex> lock(router_types_mutex);
+    const std::size_t n = router_type_count.load(std::memory_order_relaxed);
+    for (std::size_t i = 0; i < n; ++i)
+        if (*router_types[i].type == type) return;
+    if (n == max_router_types) return;
+    router_types[n] = {&type, cast};
+    router_type_count.store(n + 1, std::memory_order_release);
+}
 
 } // namespace detail
 

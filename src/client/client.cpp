@@ -54,14 +54,18 @@ bool client::impl::submit(const detail::event_fields &f) {
         accounting.reject(*e, false);
         return false;
     }
-    return enqueue(buffer.view());
+    return enqueue_serialised(buffer.view());
 }
 
 bool client::impl::enqueue(std::string_view record) {
+    if (detail::record_message_id(record).empty()) return enqueue_foreign(record);
+    return enqueue_serialised(record);
+}
+
+bool client::impl::enqueue_serialised(std::string_view record) {
     if (needs_restart.load(std::memory_order_relaxed)) restart_if_forked();
-    const std::string_view id = detail::record_message_id(record);
-    if (id.empty()) return enqueue_foreign(record);
     auto refuse = [&](reason why, std::string_view message) {
+        const std::string_view id = detail::record_message_id(record);
         with_scratch_error([&](error &e) {
             e.code = why;
             e.message.assign(message.data(), message.size());
@@ -123,7 +127,7 @@ bool client::impl::enqueue_foreign(std::string_view record) {
                           false);
         return false;
     }
-    return enqueue(relaid); // now in the layout, with the id found
+    return enqueue_serialised(relaid);
 }
 
 flush_result client::impl::flush(std::chrono::milliseconds timeout) {

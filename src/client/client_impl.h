@@ -21,8 +21,12 @@ struct SEGLOG_LOCAL client::impl {
     ~impl();
 
     bool submit(const detail::event_fields &f);
+    // Any record (client::enqueue): in the record layout (common/record_layout.h), or brought
+    // to it by enqueue_foreign(), or refused.
     bool enqueue(std::string_view record);
     bool enqueue_foreign(std::string_view record);
+    // A record seglog's serialiser wrote, so in the layout: from submit() and segment_sink.
+    bool enqueue_serialised(std::string_view record);
     flush_result flush(std::chrono::milliseconds timeout);
     std::vector<std::string> close(std::chrono::milliseconds timeout);
     seglog::stats snapshot() const;

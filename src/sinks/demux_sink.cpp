@@ -7,7 +7,10 @@
 
 #include <seglog/sinks/demux_sink.h>
 
+#include "bridge/routers.h"
 #include "sinks/render.h"
+
+#include <typeinfo>
 
 namespace seglog {
 
@@ -20,6 +23,14 @@ demux_sink<Mutex>::demux_sink(std::vector<spdlog::sink_ptr> log_sinks, std::vect
     redaction_ = std::move(redaction);
     max_event_bytes_ = max_event_bytes;
     if (event_sinks_.size() == 1 && !echo_) direct_ = dynamic_cast<detail::record_target *>(event_sinks_[0].get());
+    // Once per type: the macros then know a demux by its type, without a dynamic_cast.
+    static const bool registered = [] {
+        detail::register_router_type(typeid(demux_sink), [](const spdlog::sinks::sink &s) noexcept {
+            return static_cast<const detail::event_router *>(&static_cast<const demux_sink &>(s));
+        });
+        return true;
+    }();
+    (void)registered;
 }
 
 // Every ordinary line passes here, so this part stays small: events and echo go out of line.
