@@ -1,26 +1,46 @@
-// The loopback collector: what a Segment endpoint records and answers, on the small HTTP
-// server of http_server.h (which owns each connection's socket: resets, connection ids,
-// delays that end when the client hangs up, bodies exactly as sent).
+// The loopback collector: what a Segment endpoint records and answers, served by cpp-httplib's
+// Server through its public API.
 //
-// Bodies are gunzipped here with zlib, so that the bytes on the wire stay recorded as they
-// came and gzip can be refused as some Segment-compatible collectors do.
+// httplib hands a handler the request, not the connection it came on, and the faults need the
+// connection. The collector finds it with httplib's public API and POSIX calls:
+// - which connection: httplib gives each accepted connection to the server's task queue
+//   (new_task_queue) as one task that serves all of its requests on one pool thread. The
+//   collector's queue numbers connections as their tasks start and publishes the current one
+//   in a thread_local that the handler reads.
+// - its socket, to reset it or to notice that the client hung up during a delay: the
+//   descriptor whose local port is the collector's and whose peer is the request's, looked up
+//   in /proc/self/fd once per connection.
+// - stop(): httplib's stop() closes the listener and waits for the connections; the collector
+//   first shuts down every socket connected to its port, so idle keep-alive connections and
+//   scripted delays end at once instead of at their timeouts.
+//
+// Bodies: Debian's httplib is built with zlib and gunzips a `Content-Encoding: gzip` body before
+// any handler runs, so a request records the decoded body and its size on the wire (the
+// Content-Length), and refusing gzip is an answer the handler gives.
 
 #include "collector.h"
 
-#include "http_server.h"
+#include <httplib.h>
 
-#include <zlib.h>
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <random>
-#include <set>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
@@ -33,6 +53,7 @@ namespace {
 constexpr std::size_t max_batch_bytes = 500 * 1024;  // Segment's limits
 constexpr std::size_t max_event_bytes = 32 * 1024;
 constexpr std::size_t max_batch_events = 2500;
+constexpr std::size_t max_body_bytes = 64u * 1024 * 1024;  // larger: httplib answers 413
 
 std::string lower_trimmed(std::string s) {
     auto not_space = [](unsigned char c) { return !std::isspace(c); };
@@ -84,10 +105,14 @@ bool scan_batch_ids(std::string_view b, std::vector<std::string> &ids, std::size
                     const char *vclose = string_end(p);
                     if (vclose == end) return false;
                     const std::string_view v(p + 1, static_cast<std::size_t>(vclose - p - 1));
-                    if (v.find('\\') == std::string_view::npos) ids.emplace_back(v);
-                    else
-                        ids.push_back(nlohmann::json::parse(std::string_view(p, static_cast<std::size_t>(vclose - p + 1)))
-                                          .get<std::string>());
+                    if (v.find('\\') == std::string_view::npos) {
+                        ids.emplace_back(v);
+                    } else { // escapes: nlohmann decodes them, and says when they are invalid
+                        const auto id = nlohmann::json::parse(
+                            std::string_view(p, static_cast<std::size_t>(vclose - p + 1)), nullptr, false);
+                        if (!id.is_string()) return false;
+                        ids.push_back(id.get<std::string>());
+                    }
                     p = vclose + 1;
                 }
             }
@@ -113,120 +138,137 @@ bool scan_batch_ids(std::string_view b, std::vector<std::string> &ids, std::size
     return stack.empty();
 }
 
-// gzip (RFC 1952), several members allowed as gzip(1) does.
-bool gunzip(const std::string &in, std::string &out) {
-    out.clear();
-    if (in.empty()) return false;
-    z_stream zs{};
-    if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return false;
-    zs.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(in.data()));
-    zs.avail_in = static_cast<uInt>(in.size());
-    char buf[16384];
-    int rc = Z_OK;
-    for (;;) {
-        zs.next_out = reinterpret_cast<Bytef *>(buf);
-        zs.avail_out = sizeof buf;
-        rc = inflate(&zs, Z_NO_FLUSH);
-        out.append(buf, sizeof buf - zs.avail_out);
-        if (rc == Z_STREAM_END) {
-            if (zs.avail_in == 0) break;
-            if (inflateReset(&zs) != Z_OK) break;  // next member
+// --- the connection's socket ---
+
+int port_of(const sockaddr_storage &ss) {
+    if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in &>(ss).sin_port);
+    if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6 &>(ss).sin6_port);
+    return -1;
+}
+
+std::string ip_of(const sockaddr_storage &ss) {
+    char ip[INET6_ADDRSTRLEN] = {};
+    if (ss.ss_family == AF_INET)
+        ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in &>(ss).sin_addr, ip, sizeof ip);
+    else if (ss.ss_family == AF_INET6)
+        ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6 &>(ss).sin6_addr, ip, sizeof ip);
+    return ip;
+}
+
+// Calls fn(fd, peer) for each open descriptor of this process that is a connected socket on
+// local port `port`: the connections accepted by the listener there (which has no peer itself).
+// Each is checked just before fn runs, so a descriptor closed and reused by then is skipped.
+template <class Fn>
+void for_each_connection(int port, const Fn &fn) {
+    DIR *dir = ::opendir("/proc/self/fd");
+    if (!dir) return;
+    const int own = ::dirfd(dir);
+    while (const dirent *entry = ::readdir(dir)) {
+        char *end = nullptr;
+        const long n = std::strtol(entry->d_name, &end, 10);
+        if (end == entry->d_name || *end != '\0' || n == own) continue;
+        const int fd = static_cast<int>(n);
+        sockaddr_storage local{}, peer{};
+        socklen_t local_len = sizeof local, peer_len = sizeof peer;
+        if (::getsockname(fd, reinterpret_cast<sockaddr *>(&local), &local_len) != 0 || port_of(local) != port)
             continue;
-        }
-        if (rc != Z_OK) break;  // Z_BUF_ERROR here means a truncated stream
+        if (::getpeername(fd, reinterpret_cast<sockaddr *>(&peer), &peer_len) != 0) continue;
+        fn(fd, peer);
     }
-    inflateEnd(&zs);
-    return rc == Z_STREAM_END;
+    ::closedir(dir);
 }
 
-}  // namespace
-
-bool ci_less::operator()(const std::string &a, const std::string &b) const {
-    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
-        [](unsigned char x, unsigned char y) { return std::tolower(x) < std::tolower(y); });
-}
-
-std::string request::header(const std::string &name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? std::string() : it->second;
-}
-bool request::has_header(const std::string &name) const { return headers.count(name) > 0; }
-
-struct collector::impl {
-    explicit impl(collector_options o) : opt(std::move(o)), port(opt.port) {}
-
-    collector_options opt;
-    int port;
-
-    // lifecycle
-    std::mutex lifecycle_mutex;  // serialises start/stop
-    std::unique_ptr<detail::http_server> srv;
-    std::atomic<bool> up{false};
-    std::uint64_t next_connection = 0;  // ids go on across restarts
-
-    // faults and records
-    mutable std::mutex mutex;
-    std::deque<reply> script;
-    reply default_reply;
-    double ratio = 0;
-    reply failure{500};
-    std::mt19937 rng{42};
-    std::vector<std::pair<std::function<bool(const nlohmann::json &)>, reply>> poisons;
-    std::vector<request> records;
-    std::unordered_set<std::string> accepted_set;
-    std::vector<std::string> accepted_order;
-    std::vector<nlohmann::json> accepted_events;
-    collector_stats st;
-    std::function<void(const request &)> observer;
-
-    // wake-ups for wait_for
-    std::mutex notify_mutex;
-    std::condition_variable notify_cv;
-    std::uint64_t generation = 0;
-
-    void signal() {
-        {
-            std::lock_guard<std::mutex> lk(notify_mutex);
-            ++generation;
-        }
-        notify_cv.notify_all();
-    }
-
-    std::uint64_t open_connection() {
-        std::lock_guard<std::mutex> lk(mutex);
-        ++st.connections;
-        return ++next_connection;
-    }
-
-    reply choose(const std::vector<const nlohmann::json *> &events);
-    detail::http_answer handle(const detail::http_request &req, const detail::connection &conn);
-    void record(request rec, const std::vector<std::pair<std::string, const nlohmann::json *>> &ids, bool reset);
-    void start();
-    void stop();
+// One accepted TCP connection, as the pool thread serving it sees it.
+struct connection {
+    std::uint64_t id = 0;  // 1, 2, ...; 0: accepted as the collector stopped, closed unserved
+    int fd = -1;           // its socket, found at its first request
 };
+thread_local connection *serving = nullptr;
 
-reply collector::impl::choose(const std::vector<const nlohmann::json *> &events) {
-    decltype(poisons) poison_copy;
-    {
-        std::lock_guard<std::mutex> lk(mutex);
-        poison_copy = poisons;
-    }
-    // Predicates run unlocked: they are test code and may be slow or call accessors.
-    for (auto &[pred, r] : poison_copy)
-        for (auto *e : events)
-            if (pred(*e)) return r;
-    std::lock_guard<std::mutex> lk(mutex);
-    if (!script.empty()) {
-        reply r = std::move(script.front());
-        script.pop_front();
-        return r;
-    }
-    if (ratio > 0 && std::uniform_real_distribution<double>(0.0, 1.0)(rng) < ratio)
-        return failure;
-    return default_reply;
+// The socket of the connection `req` came on (-1 if none is found: no /proc).
+int socket_of(connection &conn, int port, const httplib::Request &req) {
+    if (conn.fd < 0)
+        for_each_connection(port, [&](int fd, const sockaddr_storage &peer) {
+            if (port_of(peer) == req.remote_port && ip_of(peer) == req.remote_addr) conn.fd = fd;
+        });
+    return conn.fd;
 }
 
-namespace {
+enum class waited { elapsed, client_gone, stopped };
+
+// A scripted delay. It ends early when the client hangs up (it timed out: nobody is left to
+// answer, and tests need not sit out long delays) or when stop() shuts the socket down.
+waited wait_on(int fd, std::chrono::milliseconds d, const std::atomic<bool> &stopping) {
+    using clock = std::chrono::steady_clock;
+    const auto deadline = clock::now() + d;
+    for (;;) {
+        if (stopping) return waited::stopped;
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now());
+        if (left.count() <= 0) return waited::elapsed;
+        // POLLRDHUP: the client's FIN; POLLHUP: stop()'s shutdown().
+        pollfd p{fd, POLLRDHUP, 0};
+        const int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1 << 30)));
+        if (r < 0 && errno != EINTR) return waited::client_gone;
+        if (r > 0) return stopping ? waited::stopped : waited::client_gone;
+    }
+}
+
+// Whether the client has closed its side (it gave up waiting for the answer).
+bool hung_up(int fd) {
+    char c;
+    const ssize_t n = ::recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+// Closes the connection with a TCP RST and no answer. SO_LINGER {1, 0} makes the socket's last
+// close send RST. dup3() puts an unconnected socket on the descriptor, which closes the
+// connection's socket at once while the number stays taken (nothing else can be given it
+// before httplib closes it); httplib's answer then fails to write on the stand-in, and httplib
+// closes that.
+void reset_connection(int fd) {
+    const linger abortive{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
+    const int stand_in = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool replaced = stand_in >= 0 && ::dup3(stand_in, fd, O_CLOEXEC) >= 0;
+    if (stand_in >= 0) ::close(stand_in);
+    // Out of descriptors: no answer can be written after shutdown(), and httplib's close()
+    // sends the RST.
+    if (!replaced) ::shutdown(fd, SHUT_RDWR);
+}
+
+// --- the request ---
+
+// The body's size on the wire: its Content-Length. A chunked body has none; its de-chunked size
+// is the answer when it was not compressed, and unknown (0) when httplib decoded it.
+std::size_t wire_bytes_of(const httplib::Request &req) {
+    const std::string length = req.get_header_value("Content-Length");
+    if (!length.empty())
+        return length.size() <= 18 && length.find_first_not_of("0123456789") == std::string::npos
+                   ? static_cast<std::size_t>(std::stoull(length))
+                   : 0;
+    const std::string encoding = req.get_header_value("Content-Encoding");
+    return encoding.empty() || lower_trimmed(encoding) == "identity" ? req.body.size() : 0;
+}
+
+// What the collector records of a request before looking at its body.
+request record_of(const httplib::Request &req, const connection *conn) {
+    request rec;
+    rec.method = req.method;
+    rec.path = req.path;
+    for (const auto &[k, v] : req.headers) {
+        // httplib adds these pseudo-headers; they were not sent
+        if (k == "REMOTE_ADDR" || k == "REMOTE_PORT" || k == "LOCAL_ADDR" || k == "LOCAL_PORT") continue;
+        rec.headers.emplace(k, v);
+    }
+    rec.connection = conn ? conn->id : 0;
+    rec.remote = req.remote_addr + ":" + std::to_string(req.remote_port);
+    rec.wire_bytes = wire_bytes_of(req);
+    return rec;
+}
+
+reply refusal(int status, const char *why) {
+    return reply(status, nlohmann::json{{"success", false}, {"error", why}}.dump());
+}
 
 // What a request's body holds: its events (when parsed), their messageIds, and what the
 // Segment limits look at.
@@ -239,16 +281,16 @@ struct parsed_body {
     int status = 0;
 };
 
-// Decodes the body as its Content-Encoding says; a refusal sets `out.invalid`.
-void decode_body(const collector_options &opt, const std::string &encoding, request &rec, parsed_body &out) {
-    const std::string enc = lower_trimmed(encoding);
-    if (enc.empty() || enc == "identity") {
-        rec.body = rec.raw_body;
-    } else if (enc == "gzip" || enc == "x-gzip") {
-        if (!opt.accept_gzip) out = {{}, {}, 0, 0, "gzip not accepted by this collector", 415};
-        else if (!gunzip(rec.raw_body, rec.body)) out = {{}, {}, 0, 0, "invalid gzip body", 400};
-    } else {
-        out = {{}, {}, 0, 0, "unsupported Content-Encoding", 415};
+// The Content-Encoding. httplib has decoded "gzip" (and "deflate" and "br", which Segment does
+// not take); anything but gzip and identity is refused, and gzip when the options say so.
+void check_encoding(const collector_options &opt, const std::string &encoding, parsed_body &out) {
+    if (encoding.empty() || lower_trimmed(encoding) == "identity") return;
+    if (encoding != "gzip") {
+        out.invalid = "unsupported Content-Encoding";
+        out.status = 415;
+    } else if (!opt.accept_gzip) {
+        out.invalid = "gzip not accepted by this collector";
+        out.status = 415;
     }
 }
 
@@ -304,20 +346,135 @@ void check_limits(const collector_options &opt, const request &rec, parsed_body 
         if (e->dump().size() > max_event_bytes) return refuse("event too large");
 }
 
-} // namespace
+}  // namespace
 
-detail::http_answer collector::impl::handle(const detail::http_request &req, const detail::connection &conn) {
-    request rec;
-    rec.method = req.method;
-    rec.path = req.path;
-    for (const auto &[k, v] : req.headers) rec.headers.emplace(k, v);
-    rec.connection = conn.id();
-    rec.remote = req.remote;
-    rec.raw_body = req.body;
+bool ci_less::operator()(const std::string &a, const std::string &b) const {
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+        [](unsigned char x, unsigned char y) { return std::tolower(x) < std::tolower(y); });
+}
 
+std::string request::header(const std::string &name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? std::string() : it->second;
+}
+bool request::has_header(const std::string &name) const { return headers.count(name) > 0; }
+
+struct collector::impl {
+    explicit impl(collector_options o) : opt(std::move(o)), port(opt.port) {}
+
+    collector_options opt;
+    int port;
+
+    // lifecycle
+    std::mutex lifecycle_mutex;  // serialises start/stop
+    std::unique_ptr<httplib::Server> srv;
+    std::thread thread;          // httplib's accept loop; it joins the connections' pool
+    std::atomic<bool> thread_done{false};
+    std::atomic<bool> stopping{false};
+    std::atomic<bool> up{false};
+
+    // faults and records
+    mutable std::mutex mutex;
+    std::uint64_t next_connection = 0;  // ids go on across restarts
+    std::deque<reply> script;
+    reply default_reply;
+    double ratio = 0;
+    reply failure{500};
+    std::mt19937 rng{42};
+    std::vector<std::pair<std::function<bool(const nlohmann::json &)>, reply>> poisons;
+    std::vector<request> records;
+    std::unordered_set<std::string> accepted_set;
+    std::vector<std::string> accepted_order;
+    std::vector<nlohmann::json> accepted_events;
+    collector_stats st;
+    std::function<void(const request &)> observer;
+
+    // wake-ups for wait_for
+    std::mutex notify_mutex;
+    std::condition_variable notify_cv;
+    std::uint64_t generation = 0;
+
+    void signal() {
+        {
+            std::lock_guard<std::mutex> lk(notify_mutex);
+            ++generation;
+        }
+        notify_cv.notify_all();
+    }
+
+    void serve_connection(const std::function<void()> &serve);
+    void shut_down_connections() const {
+        for_each_connection(port, [](int fd, const sockaddr_storage &) { ::shutdown(fd, SHUT_RDWR); });
+    }
+    reply choose(const std::vector<const nlohmann::json *> &events);
+    void handle(const httplib::Request &req, httplib::Response &res);
+    httplib::Server::HandlerResponse refused(const httplib::Request &req, httplib::Response &res);
+    void record(request rec, const std::vector<std::pair<std::string, const nlohmann::json *>> &ids, bool reset);
+    void start();
+    void stop();
+};
+
+namespace {
+
+// The server's task queue: httplib's thread pool, with each task (one accepted connection)
+// numbered and published to the handler as it starts.
+class connection_queue final : public httplib::TaskQueue {
+public:
+    connection_queue(collector::impl &owner, std::size_t threads) : owner_(owner), pool_(threads) {}
+    void enqueue(std::function<void()> serve) override {
+        pool_.enqueue([this, serve = std::move(serve)] { owner_.serve_connection(serve); });
+    }
+    void shutdown() override { pool_.shutdown(); }
+
+private:
+    collector::impl &owner_;
+    httplib::ThreadPool pool_;
+};
+
+}  // namespace
+
+void collector::impl::serve_connection(const std::function<void()> &serve) {
+    connection conn;
+    {
+        std::lock_guard<std::mutex> lk(mutex);
+        if (!stopping) {
+            conn.id = ++next_connection;
+            ++st.connections;
+        }
+    }
+    if (conn.id == 0) shut_down_connections();  // accepted as the collector stopped
+    serving = &conn;
+    serve();  // httplib: every request of the connection, then close
+    serving = nullptr;
+}
+
+reply collector::impl::choose(const std::vector<const nlohmann::json *> &events) {
+    decltype(poisons) poison_copy;
+    {
+        std::lock_guard<std::mutex> lk(mutex);
+        poison_copy = poisons;
+    }
+    // Predicates run unlocked: they are test code and may be slow or call accessors.
+    for (auto &[pred, r] : poison_copy)
+        for (auto *e : events)
+            if (pred(*e)) return r;
+    std::lock_guard<std::mutex> lk(mutex);
+    if (!script.empty()) {
+        reply r = std::move(script.front());
+        script.pop_front();
+        return r;
+    }
+    if (ratio > 0 && std::uniform_real_distribution<double>(0.0, 1.0)(rng) < ratio)
+        return failure;
+    return default_reply;
+}
+
+void collector::impl::handle(const httplib::Request &req, httplib::Response &res) {
+    request rec = record_of(req, serving);
     // Protocol errors are answered as Segment would, without consuming the script.
     parsed_body body;
-    decode_body(opt, req.header("Content-Encoding"), rec, body);
+    check_encoding(opt, req.get_header_value("Content-Encoding"), body);
+    if (!body.invalid) rec.body = req.body;
     find_events(opt, rec, body);
     rec.events = body.events_seen;
     for (auto &p : body.ids) rec.message_ids.push_back(p.first);
@@ -327,31 +484,49 @@ detail::http_answer collector::impl::handle(const detail::http_request &req, con
         std::lock_guard<std::mutex> lk(mutex);
         ++st.in_flight;
     }
-    const reply answer = body.invalid ? reply(body.status, nlohmann::json{{"success", false}, {"error", body.invalid}}.dump())
-                                      : choose(body.events);
+    reply answer = body.invalid ? refusal(body.status, body.invalid) : choose(body.events);
+    const int fd = serving ? socket_of(*serving, port, req) : -1;
+    if (fd < 0 && (answer.reset_connection || answer.delay.count() > 0))
+        answer = refusal(500, "the collector cannot find the connection's socket in /proc/self/fd");
     bool reset = answer.reset_connection;
     if (answer.delay.count() > 0) {
-        switch (conn.wait(answer.delay)) {
-        case detail::connection::waited::stopped: reset = true; break; // the server went down meanwhile
-        case detail::connection::waited::client_gone: rec.client_gone = true; break;
-        case detail::connection::waited::elapsed: break;
+        switch (wait_on(fd, answer.delay, stopping)) {
+        case waited::stopped: reset = true; break; // the collector went down meanwhile
+        case waited::client_gone: rec.client_gone = true; break;
+        case waited::elapsed: break;
         }
     }
-    detail::http_answer out;
-    if (reset) {
-        rec.reset = true;
-        rec.status = 0;
-        out.reset = true;
-    } else {
-        rec.status = answer.status;
-        out.status = answer.status;
-        out.body = answer.body;
-        out.headers.emplace_back("Content-Type", "application/json");
-        if (!answer.retry_after.empty()) out.headers.emplace_back("Retry-After", answer.retry_after);
-        if (!rec.client_gone) rec.client_gone = conn.client_gone();
-    }
+    if (!reset && !rec.client_gone && fd >= 0) rec.client_gone = hung_up(fd);
+    rec.reset = reset;
+    rec.status = reset ? 0 : answer.status;
+    // Always a Content-Type: refused() tells the handler's answers from httplib's by it.
+    res.status = reset ? 500 : answer.status;
+    res.set_content(reset ? std::string() : answer.body, "application/json");
+    if (!reset && !answer.retry_after.empty()) res.set_header("Retry-After", answer.retry_after);
     record(std::move(rec), body.ids, reset);
-    return out;
+    if (reset) reset_connection(fd); // after recording: a client that sees the reset finds it
+}
+
+// httplib's error handler. httplib answers some requests itself, before any handler: a body it
+// cannot read (corrupt gzip, broken chunked framing, a bad Content-Length) with 400, one over the
+// size limit with 413. Those are recorded too, unless not even the request line could be read
+// (no method, path or peer to record).
+httplib::Server::HandlerResponse collector::impl::refused(const httplib::Request &req, httplib::Response &res) {
+    if (res.has_header("Content-Type") || req.remote_port < 0) return httplib::Server::HandlerResponse::Unhandled;
+    const char *why = res.status == 400   ? "unreadable request body"
+                      : res.status == 413 ? "body too large"
+                                          : "refused by the HTTP server";
+    res.set_content(nlohmann::json{{"success", false}, {"error", why}}.dump(), "application/json");
+    request rec = record_of(req, serving);
+    rec.status = res.status;
+    const int fd = serving ? socket_of(*serving, port, req) : -1;
+    rec.client_gone = fd >= 0 && hung_up(fd);
+    {
+        std::lock_guard<std::mutex> lk(mutex);
+        ++st.in_flight; // record() counts it out
+    }
+    record(std::move(rec), {}, false);
+    return httplib::Server::HandlerResponse::Unhandled;
 }
 
 // Counts the request, its accepted and duplicate ids, keeps it (as the options say) and tells
@@ -364,7 +539,7 @@ void collector::impl::record(request rec, const std::vector<std::pair<std::strin
         --st.in_flight;
         ++st.requests;
         st.events += rec.events;
-        st.bytes += rec.raw_body.size();
+        st.bytes += rec.wire_bytes;
         if (reset) ++st.resets;
         if (!reset && rec.status >= 200 && rec.status < 300) {
             for (auto &[id, e] : ids) {
@@ -382,7 +557,6 @@ void collector::impl::record(request rec, const std::vector<std::pair<std::strin
         if (opt.keep_requests) {
             request kept = obs ? rec : std::move(rec); // rec stays whole for the observer
             if (!opt.record_bodies) {
-                kept.raw_body.clear();
                 kept.body.clear();
                 kept.json = nullptr;
             }
@@ -396,16 +570,47 @@ void collector::impl::record(request rec, const std::vector<std::pair<std::strin
 void collector::impl::start() {
     std::lock_guard<std::mutex> lk(lifecycle_mutex);
     if (srv) return;
-    detail::server_options o;
-    o.host = opt.host;
-    o.port = port;
-    o.threads = opt.threads;
-    o.keep_alive = opt.keep_alive;
-    auto s = std::make_unique<detail::http_server>(
-        o, [this](const detail::http_request &req, const detail::connection &conn) { return handle(req, conn); },
-        [this] { return open_connection(); });
-    s->start(); // throws when the address cannot be bound
-    port = s->port();
+    stopping = false;
+    auto s = std::make_unique<httplib::Server>();
+    // Only SO_REUSEADDR: rebinding over TIME_WAIT after stop() works, while a second listener
+    // on the port is refused (httplib's default SO_REUSEPORT would allow one).
+    s->set_socket_options([](socket_t sock) {
+        int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
+    // httplib writes the status line and headers, then the body: without TCP_NODELAY (which
+    // accepted sockets inherit from the listener), Nagle against the client's delayed ACK
+    // would hold every keep-alive answer back.
+    s->set_tcp_nodelay(true);
+    s->set_keep_alive_timeout(static_cast<time_t>(opt.keep_alive.count()));
+    s->set_keep_alive_max_count(std::numeric_limits<int>::max()); // a client keeps its connection
+    s->set_payload_max_length(max_body_bytes);
+    const std::size_t threads = std::max<std::size_t>(1, opt.threads);
+    s->new_task_queue = [this, threads] { return new connection_queue(*this, threads); };
+    auto h = [this](const httplib::Request &req, httplib::Response &res) { handle(req, res); };
+    s->Post(".*", h).Put(".*", h).Patch(".*", h).Delete(".*", h).Get(".*", h).Options(".*", h);
+    s->set_error_handler(httplib::Server::HandlerWithResponse(
+        [this](const httplib::Request &req, httplib::Response &res) { return refused(req, res); }));
+
+    if (port == 0) {
+        port = s->bind_to_any_port(opt.host);
+        if (port <= 0) {
+            port = 0;
+            throw std::runtime_error("collector: cannot bind " + opt.host);
+        }
+    } else if (!s->bind_to_port(opt.host, port)) {
+        throw std::runtime_error("collector: cannot bind " + opt.host + ":" + std::to_string(port));
+    }
+    // The socket is listening now: connections queue in the backlog until accept runs.
+    thread_done = false;
+    httplib::Server *raw = s.get();
+    thread = std::thread([this, raw] {
+        raw->listen_after_bind();
+        thread_done = true;
+    });
+    // Server::stop() does nothing until the accept loop has started: wait for it, so that an
+    // immediate stop() works.
+    while (!raw->is_running() && !thread_done) std::this_thread::yield();
     srv = std::move(s);
     up = true;
 }
@@ -415,7 +620,10 @@ void collector::impl::stop() {
         std::lock_guard<std::mutex> lk(lifecycle_mutex);
         if (srv) {
             up = false;
-            srv->stop(); // joins every connection's thread
+            stopping = true;          // a connection accepted from now on is closed unserved
+            shut_down_connections();  // idle keep-alive connections, requests in a delay
+            srv->stop();              // closes the listener
+            if (thread.joinable()) thread.join(); // httplib joins its pool: every connection
             srv.reset();
         }
     }

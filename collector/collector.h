@@ -1,9 +1,9 @@
 #pragma once
 // A Segment-compatible HTTP collector on loopback: the library behind `seglog collector`, the
 // integration tests, the fault run and the benchmarks. A real HTTP server on its own threads
-// (http_server.h): it records what arrives, counts unique/duplicate messageIds, and answers
-// what it was scripted to (statuses, Retry-After, delays, connection resets, random failures,
-// poison).
+// (cpp-httplib's Server): it records what arrives, counts unique/duplicate messageIds, and
+// answers what it was scripted to (statuses, Retry-After, delays, connection resets, random
+// failures, poison).
 //
 //   seglog::loopback::collector c;                // listening on 127.0.0.1:<free port>
 //   cfg.host = c.url();
@@ -68,8 +68,11 @@ struct request {
     std::string method;
     std::string path;
     header_map headers;          // as sent, case-insensitive keys
-    std::string raw_body;        // bytes on the wire (still gzip-compressed if it was)
-    std::string body;            // decoded: gunzipped when Content-Encoding: gzip
+    std::string body;            // decoded: gunzipped when Content-Encoding: gzip (empty when
+                                 // its encoding was refused with 415)
+    std::size_t wire_bytes = 0;  // the body's size on the wire, compressed or not: its
+                                 // Content-Length. A chunked body: its size when not
+                                 // compressed, 0 (unknown) when it was
     bool json_valid = false;
     nlohmann::json json;         // parsed body when json_valid
     std::vector<std::string> message_ids;  // of the events in "batch" (or of a single event)
@@ -110,7 +113,7 @@ struct collector_stats {
     std::size_t unique = 0;          // distinct messageIds in 2xx-answered requests
     std::size_t duplicates = 0;      // messageIds seen again in a 2xx-answered request
     std::size_t resets = 0;          // connections reset on purpose
-    std::uint64_t bytes = 0;         // request body bytes on the wire
+    std::uint64_t bytes = 0;         // request body bytes on the wire (request::wire_bytes)
 };
 
 class collector {

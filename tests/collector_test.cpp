@@ -72,8 +72,24 @@ httplib::Result post(const collector &c, const std::string &body, httplib::Heade
     return post(cli, body, std::move(headers));
 }
 
-// Sends `text` on a new connection to the collector and returns everything it answers until
-// it closes the connection (the requests below ask it to).
+// Whether `answer` holds a whole final response: its head and as many body bytes as its
+// Content-Length says (after any 100 Continue).
+bool complete(const std::string &answer) {
+    std::size_t start = 0;
+    while (answer.compare(start, 13, "HTTP/1.1 100 ") == 0) {
+        const auto end = answer.find("\r\n\r\n", start);
+        if (end == std::string::npos) return false;
+        start = end + 4;
+    }
+    const auto head_end = answer.find("\r\n\r\n", start);
+    if (head_end == std::string::npos) return false;
+    const auto length = answer.find("Content-Length: ", start);
+    if (length == std::string::npos || length > head_end) return true;
+    return answer.size() - (head_end + 4) >= std::stoul(answer.substr(length + 16));
+}
+
+// Sends `text` on a new connection to the collector and returns what it answers: everything
+// until it closes the connection, or its first whole response if it keeps it open.
 std::string raw_exchange(const collector &c, const std::string &text) {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     REQUIRE(fd >= 0);
@@ -82,10 +98,13 @@ std::string raw_exchange(const collector &c, const std::string &text) {
     addr.sin_port = htons(static_cast<std::uint16_t>(c.port()));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     REQUIRE(::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0);
+    const timeval deadline{10, 0};  // a deadline, never a measurement
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &deadline, sizeof deadline);
     REQUIRE(::send(fd, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size()));
     std::string answer;
     char buf[4096];
-    for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) answer.append(buf, static_cast<std::size_t>(n));
+    for (ssize_t n; !complete(answer) && (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+        answer.append(buf, static_cast<std::size_t>(n));
     ::close(fd);
     return answer;
 }
@@ -95,8 +114,8 @@ std::string raw_exchange(const collector &c, const std::string &text) {
 TEST_CASE("records method, path, headers, body, JSON and messageIds") {
     collector c;
     CHECK(c.url() == "http://127.0.0.1:" + std::to_string(c.port()));
-    auto res = post(c, batch_of({"m-1", "m-2", "m-3"}),
-                    {{"Authorization", "Basic d2s6"}, {"X-Retry-Count", "0"}});
+    const std::string sent = batch_of({"m-1", "m-2", "m-3"});
+    auto res = post(c, sent, {{"Authorization", "Basic d2s6"}, {"X-Retry-Count", "0"}});
     REQUIRE(res);
     CHECK(res->status == 200);
     CHECK(res->body == "{}");
@@ -110,7 +129,8 @@ TEST_CASE("records method, path, headers, body, JSON and messageIds") {
     CHECK(r.header("CONTENT-TYPE") == "application/json");
     CHECK(r.has_header("x-retry-count"));
     CHECK_FALSE(r.has_header("REMOTE_ADDR"));  // httplib's pseudo-headers are not recorded
-    CHECK(r.raw_body == r.body);
+    CHECK(r.body == sent);
+    CHECK(r.wire_bytes == sent.size());
     REQUIRE(r.json_valid);
     CHECK(r.json["batch"].size() == 3);
     CHECK(r.message_ids == std::vector<std::string>{"m-1", "m-2", "m-3"});
@@ -124,13 +144,14 @@ TEST_CASE("records method, path, headers, body, JSON and messageIds") {
     CHECK(s.unique == 3);
     CHECK(s.duplicates == 0);
     CHECK(s.connections == 1);
+    CHECK(s.bytes == sent.size());
     CHECK(c.accepted("m-2"));
     CHECK(c.accepted_ids() == std::vector<std::string>{"m-1", "m-2", "m-3"});
     REQUIRE(c.accepted_events().size() == 3);
     CHECK(c.accepted_events()[0]["userId"] == "u-42");
 }
 
-TEST_CASE("gzip bodies are recorded raw and decoded") {
+TEST_CASE("gzip bodies are recorded decoded, with their size on the wire") {
     const std::string plain = batch_of({"g-1", "g-2"});
     const std::string packed = gzip(plain);
 
@@ -141,7 +162,8 @@ TEST_CASE("gzip bodies are recorded raw and decoded") {
         CHECK(res->status == 200);
         auto r = c.requests().at(0);
         CHECK(r.header("content-encoding") == "gzip");
-        CHECK(r.raw_body == packed);
+        REQUIRE(packed.size() != plain.size());
+        CHECK(r.wire_bytes == packed.size());
         CHECK(r.body == plain);
         CHECK(r.json_valid);
         CHECK(c.unique_count() == 2);
@@ -155,16 +177,48 @@ TEST_CASE("gzip bodies are recorded raw and decoded") {
         auto res = post(c, packed, {{"Content-Encoding", "gzip"}});
         REQUIRE(res);
         CHECK(res->status == 415);
+        CHECK(res->body == R"({"error":"gzip not accepted by this collector","success":false})");
         CHECK(c.unique_count() == 0);
         CHECK(c.script_left() == 1);  // protocol answers do not consume the script
+        const auto r = c.requests().at(0);
+        CHECK(r.status == 415);
+        CHECK(r.wire_bytes == packed.size());
+        CHECK(c.stats().bytes == packed.size());
     }
-    SUBCASE("a corrupt gzip body is a 400") {
+    SUBCASE("other encodings are refused") {
         collector c;
-        auto res = post(c, packed.substr(0, packed.size() / 2), {{"Content-Encoding", "gzip"}});
-        REQUIRE(res);
-        CHECK(res->status == 400);
+        for (const char *encoding : {"x-gzip", "deflate", "GZIP", "compress"}) {
+            CAPTURE(encoding);
+            auto res = post(c, packed, {{"Content-Encoding", encoding}});
+            REQUIRE(res);
+            CHECK(res->status == 415);
+            CHECK(res->body == R"({"error":"unsupported Content-Encoding","success":false})");
+        }
+        CHECK(c.request_count() == 4);
+        CHECK(c.unique_count() == 0);
+    }
+    SUBCASE("a corrupt gzip body is a 400, recorded") {
+        collector c;
+        c.script({200});
+        // Cut short: what inflates is not JSON. Not gzip at all: httplib refuses it itself.
+        for (const std::string &bad : {packed.substr(0, packed.size() / 2), std::string("not gzip at all")}) {
+            CAPTURE(bad.size());
+            auto res = post(c, bad, {{"Content-Encoding", "gzip"}});
+            REQUIRE(res);
+            CHECK(res->status == 400);
+            CHECK(nlohmann::json::parse(res->body)["success"] == false);
+        }
+        const auto reqs = c.requests();
+        REQUIRE(reqs.size() == 2);
+        for (const auto &r : reqs) {
+            CHECK(r.status == 400);
+            CHECK_FALSE(r.json_valid);
+            CHECK(r.events == 0);
+            CHECK(r.header("Content-Encoding") == "gzip");
+        }
+        CHECK(reqs[1].wire_bytes == std::string("not gzip at all").size());
         CHECK(c.event_count() == 0);
-        CHECK_FALSE(c.requests().at(0).json_valid);
+        CHECK(c.script_left() == 1);
     }
 }
 
@@ -487,6 +541,10 @@ TEST_CASE("count_ids_only finds the same messageIds as the full parse, and no ot
     REQUIRE(bad);
     CHECK(bad->status == 400);
     CHECK_FALSE(c.accepted("id-6"));
+    auto escape = post(c, R"({"batch":[{"messageId":"id-\x7"}]})");  // not a JSON escape
+    REQUIRE(escape);
+    CHECK(escape->status == 400);
+    CHECK(c.requests().back().status == 400);
 }
 
 TEST_CASE("a chunked body after Expect: 100-continue is recorded as the bytes it carries") {
@@ -508,18 +566,25 @@ TEST_CASE("a chunked body after Expect: 100-continue is recorded as the bytes it
     CHECK(answer.substr(answer.size() - 2) == "{}");
     const auto r = c.requests().at(0);
     CHECK(r.path == "/v1/batch");
-    CHECK(r.raw_body == body);
+    CHECK(r.body == body);
+    CHECK(r.wire_bytes == body.size());
     CHECK(r.message_ids == std::vector<std::string>{"c-1", "c-2"});
     CHECK(c.unique_count() == 2);
 }
 
-TEST_CASE("a malformed request is answered 400 and its connection closed, nothing recorded") {
+TEST_CASE("a malformed request gets 400; recorded when its request line and headers could be read") {
     collector c;
-    for (const std::string bad : {"NONSENSE\r\n\r\n", "POST /v1/batch HTTP/1.1\r\nNo colon here\r\n\r\n",
-                                  "POST /v1/batch HTTP/1.1\r\nContent-Length: -5\r\n\r\n"}) {
+    // No request line; then a chunked body whose chunk size is not hexadecimal.
+    for (const std::string bad : {"NONSENSE\r\n\r\n", "POST /v1/batch HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
         CAPTURE(bad);
         CHECK(raw_exchange(c, bad).rfind("HTTP/1.1 400 Bad Request\r\n", 0) == 0);
     }
-    CHECK(c.request_count() == 0);
-    CHECK(c.connection_count() == 3);
+    CHECK(c.connection_count() == 2);
+    const auto reqs = c.requests();  // not the first
+    REQUIRE(reqs.size() == 1);
+    CHECK(reqs[0].method == "POST");
+    CHECK(reqs[0].path == "/v1/batch");
+    CHECK(reqs[0].status == 400);
+    CHECK(reqs[0].events == 0);
+    CHECK(c.event_count() == 0);
 }

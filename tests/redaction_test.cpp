@@ -493,7 +493,7 @@ TEST_CASE("applied once, before every destination: event file, console line, byt
     for (const std::string secret : {"ann@example.com", "+1 555 0100", "123-45-6789"}) {
         CAPTURE(secret);
         CHECK(read_all(events).find(secret) == std::string::npos);
-        CHECK(reqs[0].raw_body.find(secret) == std::string::npos);
+        CHECK(reqs[0].body.find(secret) == std::string::npos);
         for (const auto &item : lines->items()) CHECK(item.payload.find(secret) == std::string::npos);
     }
     const auto counted = demux->redaction()->counters();

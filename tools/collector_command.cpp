@@ -191,7 +191,7 @@ int collector_main(int argc, char **argv) {
         }
         if (quiet) return;
         std::string answer = r.reset ? "reset" : std::to_string(r.status);
-        std::string size = std::to_string(r.raw_body.size()) + " bytes";
+        std::string size = std::to_string(r.wire_bytes) + " bytes";
         const std::string encoding = r.header("Content-Encoding");
         if (!encoding.empty())
             size += " " + encoding +
