@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <numeric>
 #include <cmath>
 #include <cstring>
 
@@ -296,7 +297,50 @@ bool json_writer::key_invalid() {
     return false;
 }
 
-bool json_writer::write(const value &v) {
+namespace {
+bool is_string_element(const value &v) {
+    return v.type() == value::kind::string || (v.type() == value::kind::json && v.as_json().is_string());
+}
+std::string_view string_of(const value &v) {
+    return v.type() == value::kind::string ? v.as_string() : std::string_view(v.as_json().get_ref<const std::string &>());
+}
+bool is_pair(const value &e) {
+    if (e.type() == value::kind::list) return e.as_list().size() == 2 && is_string_element(e.as_list()[0]);
+    if (e.type() != value::kind::json) return false;
+    const auto &j = e.as_json();
+    return j.is_array() && j.size() == 2 && j[0].is_string();
+}
+} // namespace
+
+bool is_object_list(value_list l) noexcept { return std::all_of(l.begin(), l.end(), is_pair); }
+
+pair_view pair_of(const value &e) noexcept {
+    if (e.type() == value::kind::list) return {string_of(e.as_list()[0]), e.as_list()[1]};
+    const auto &j = e.as_json();
+    return {j[0].get_ref<const std::string &>(), value(j[1])};
+}
+
+void repeated_keys::mark(std::size_t i) {
+    ++count_;
+    if (i < 64) {
+        low_ |= std::uint64_t{1} << i;
+    } else {
+        high_[i - 64] = true;
+    }
+}
+
+void repeated_keys::mark_sorted(const std::vector<std::string_view> &keys) {
+    // Indices ordered by key, and by position among equal keys: the first of each run of equal
+    // keys is the one written.
+    std::vector<std::uint32_t> order(keys.size());
+    std::iota(order.begin(), order.end(), 0u);
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return keys[a] < keys[b]; });
+    if (keys.size() > 64) high_.assign(keys.size() - 64, false);
+    for (std::size_t i = 1; i < order.size(); ++i)
+        if (keys[order[i]] == keys[order[i - 1]]) mark(order[i]);
+}
+
+bool json_writer::write(const value &v, int depth) {
     switch (v.type()) {
     case value::kind::null: out_.append("null"); return true;
     case value::kind::boolean: out_.append(v.as_bool() ? "true" : "false"); return true;
@@ -305,8 +349,39 @@ bool json_writer::write(const value &v) {
     case value::kind::floating:
         return append_double(out_, v.as_double()) || fail(seglog::reason::non_finite_number);
     case value::kind::string: return string(v.as_string());
-    case value::kind::json: return write(v.as_json(), 1);
+    case value::kind::json: return write(v.as_json(), depth);
+    case value::kind::list: return write_list(v.as_list(), depth);
     }
+    return true;
+}
+
+// A braced list at `depth`: the same bytes, limits and failing paths as the nlohmann::json
+// the same braces build (keys in the order written, a repeated key's first value).
+bool json_writer::write_list(value_list l, int depth) {
+    if (depth >= max_json_depth) return fail(seglog::reason::too_deep);
+    if (!is_object_list(l)) {
+        out_.push_back('[');
+        for (std::size_t i = 0; i < l.size(); ++i) {
+            if (!within_limit()) return prepend(std::to_string(i));
+            if (i) out_.push_back(',');
+            if (!write(l[i], depth + 1)) return prepend(std::to_string(i));
+        }
+        out_.push_back(']');
+        return true;
+    }
+    const repeated_keys repeated(l.size(), [&](std::size_t i) { return pair_of(l[i]).key; });
+    if (!members_ok(l.size() - repeated.count())) return false;
+    out_.push_back('{');
+    bool comma = false;
+    for (std::size_t i = 0; i < l.size(); ++i) {
+        if (repeated[i]) continue;
+        const pair_view m = pair_of(l[i]);
+        if (comma) out_.push_back(',');
+        comma = true;
+        if (!key(m.key)) return false;
+        if (!write(m.val, depth + 1)) return prepend(m.key);
+    }
+    out_.push_back('}');
     return true;
 }
 
@@ -356,25 +431,61 @@ inline char *put_scalar(char *q, const value &v) {
     case value::kind::unsigned_integer: return put_uint(q, v.as_uint());
     case value::kind::floating: return put_double(q, v.as_double());
     case value::kind::string: return put_short_plain(q, v.as_string().data(), v.as_string().size());
-    case value::kind::json: return nullptr;
+    case value::kind::json:
+    case value::kind::list: return nullptr;
     }
     return nullptr;
 }
 constexpr std::size_t short_key = 16; // the longest key put_short_plain takes
 } // namespace
 
-bool json_writer::write_members(const properties &p, bool leading_comma) {
+bool json_writer::write_members(const properties &p, bool leading_comma, std::string_view skip_key) {
     if (p.is_json()) {
         const auto &j = p.json();
         if (j.is_null()) return true; // a default-constructed json means "no properties"
         if (!j.is_object()) return fail(seglog::reason::not_an_object);
-        return write_members(j, leading_comma);
+        return write_members(j, leading_comma, skip_key);
     }
-    return write_members(p.list().begin(), p.list().end(), leading_comma);
+    return write_members(p.list().begin(), p.list().end(), leading_comma, skip_key);
 }
 
-bool json_writer::write_members(const property *it, const property *end, bool leading_comma) {
-    if (!members_ok(static_cast<std::size_t>(end - it))) return false;
+namespace {
+// Whether the key of *m is the key of a member in [first, m).
+bool repeats_earlier(const property *first, const property *m) noexcept {
+    for (; first != m; ++first)
+        if (first->key == m->key) return true;
+    return false;
+}
+} // namespace
+
+bool json_writer::write_members(const property *it, const property *end, bool leading_comma,
+                                std::string_view skip_key) {
+    // The usual list, short (well under max_object_keys) and with nothing to skip, is written in
+    // one pass that leaves out a repeated key as it meets it; any other is sorted out first.
+    if (skip_key.empty() && static_cast<std::size_t>(end - it) <= repeated_keys::pairwise_max)
+        return write_run<true>(it, end, leading_comma);
+    return write_members_sorted(it, end, leading_comma, skip_key);
+}
+
+bool json_writer::write_members_sorted(const property *it, const property *end, bool comma,
+                                       std::string_view skip_key) {
+    const auto n = static_cast<std::size_t>(end - it);
+    const repeated_keys repeated(n, [it](std::size_t i) { return it[i].key; });
+    if (!members_ok(n - repeated.count())) return false;
+    if (repeated.count() == 0 && skip_key.empty()) return write_run<false>(it, end, comma);
+    for (std::size_t i = 0; it != end; ++it, ++i) { // each member the checked way
+        if (repeated[i] || (!skip_key.empty() && it->key == skip_key)) continue;
+        if (!write_property(*it, comma)) return false;
+        comma = true;
+    }
+    return true;
+}
+
+// Members of a braced list. CheckRepeats: each member whose key an earlier member has is left
+// out, found by a 64-bit set of key hashes (a hit is checked in full); otherwise the keys are
+// known to be distinct.
+template <bool CheckRepeats>
+bool json_writer::write_run(const property *it, const property *end, bool leading_comma) {
     // The usual members (a short plain key, a scalar or short plain value) are written here,
     // up to `run` at a time through one cursor into room reserved for them all, with the limits
     // checked once for the run and no calls into the general writers: this loop is most of the
@@ -383,6 +494,15 @@ bool json_writer::write_members(const property *it, const property *end, bool le
     // short string are within it, as key() and string() check.
     constexpr std::size_t run = 16, member_room = 1 + (short_key + 2) + 1 + max_number_chars;
     const bool short_ok = limit_ >= short_key;
+    const property *const first = it;
+    std::uint64_t seen = 0;
+    auto repeated = [&](const property &m) {
+        if constexpr (!CheckRepeats) return false;
+        const std::uint64_t bit = std::uint64_t{1} << (key_hash(m.key) >> 58);
+        if ((seen & bit) != 0 && repeats_earlier(first, &m)) return true;
+        seen |= bit;
+        return false;
+    };
     bool comma = leading_comma;
     while (it != end) {
         const std::size_t n = std::min<std::size_t>(run, static_cast<std::size_t>(end - it));
@@ -393,6 +513,7 @@ bool json_writer::write_members(const property *it, const property *end, bool le
             for (; it != stop; ++it) {
                 const std::string_view k = it->key;
                 if (k.size() > short_key) break;
+                if (repeated(*it)) continue;
                 *q = ',';
                 char *s = put_short_plain(q + comma, k.data(), k.size());
                 if (!s) break;
@@ -412,8 +533,11 @@ bool json_writer::write_members(const property *it, const property *end, bool le
             if (q) out_.commit(static_cast<std::size_t>(q - start));
             if (!q || it == stop) continue;
         }
-        if (!write_property(*it, comma)) return false;
-        comma = true;
+        // A member the run could not take (met here a second time when its key needed escaping).
+        if (!repeated(*it)) {
+            if (!write_property(*it, comma)) return false;
+            comma = true;
+        }
         ++it;
     }
     return true;
