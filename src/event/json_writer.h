@@ -129,13 +129,35 @@ bool append_double(text_buffer &out, double v);
 // Braced lists (seglog::value::kind::list), read by nlohmann::json's rule for braces: an object
 // when every element is a pair (a list of two whose first is a string, or a nlohmann::json
 // array of two whose first is a string), an array otherwise; an empty list is an object.
-bool is_object_list(value_list l) noexcept;
-// The key and the value of a pair (an element of an object list).
 struct pair_view {
     std::string_view key;
     value val;
 };
-pair_view pair_of(const value &element) noexcept;
+// The nlohmann::json side of the two below (a json string as a key, a json array as a pair).
+bool is_json_pair(const value &element) noexcept;
+pair_view json_pair_of(const value &element) noexcept;
+
+inline bool is_pair(const value &e) noexcept {
+    if (e.type() != value::kind::list) return e.type() == value::kind::json && is_json_pair(e);
+    const value_list l = e.as_list();
+    return l.size() == 2 && (l[0].type() == value::kind::string || is_json_pair(e));
+}
+inline bool is_object_list(value_list l) noexcept {
+    for (const value &e : l)
+        if (!is_pair(e)) return false;
+    return true;
+}
+// The key and the value of a pair (an element of an object list).
+inline pair_view pair_of(const value &e) noexcept {
+    if (e.type() == value::kind::list && e.as_list()[0].type() == value::kind::string)
+        return {e.as_list()[0].as_string(), e.as_list()[1]};
+    return json_pair_of(e);
+}
+// The members of an object, whether a braced list of properties or a nested braced list.
+inline std::string_view key_of(const property &m) noexcept { return m.key; }
+inline std::string_view key_of(const value &pair) noexcept { return pair_of(pair).key; }
+inline const value &value_of(const property &m) noexcept { return m.value; }
+inline value value_of(const value &pair) noexcept { return pair_of(pair).val; }
 
 // A hash of a key, from the words put_short_plain reads (inlined together, they are loaded
 // once): equal keys, equal hashes, so only keys whose hashes match need comparing in full.
@@ -254,10 +276,13 @@ public:
 
 private:
     bool write_list(value_list l, int depth);
-    template <bool CheckRepeats>
-    bool write_run(const property *it, const property *end, bool comma);
-    bool write_members_sorted(const property *it, const property *end, bool comma, std::string_view skip_key);
-    bool write_property(const property &prop, bool comma);
+    bool write_array(value_list l, int depth);
+    template <bool CheckRepeats, typename Member>
+    bool write_run(const Member *it, const Member *end, bool comma, int depth);
+    template <typename Member>
+    bool write_members_sorted(const Member *it, const Member *end, bool comma, std::string_view skip_key, int depth);
+    template <typename Member>
+    bool write_member(const Member &m, bool comma, int depth);
     bool fail(seglog::reason r);
     bool string(std::string_view s) {
         if (s.size() > limit_) return fail_size(s.size()); // never copy a string that cannot fit
