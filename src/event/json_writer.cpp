@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <numeric>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -464,7 +464,7 @@ bool repeats_earlier(const Member *first, const Member *m) noexcept {
 } // namespace
 
 // Members (properties, or the pairs of a nested braced list) whose values are at `depth`,
-// past the first `skip_key` member and every repeated key.
+// leaving out members named `skip_key` and every repeated key.
 template <typename Member>
 bool json_writer::write_members_sorted(const Member *it, const Member *end, bool comma, std::string_view skip_key,
                                        int depth) {
