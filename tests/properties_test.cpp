@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -57,6 +58,51 @@ TEST_CASE("nlohmann's rule: a list of pairs whose first is a string is an object
     CHECK(s.parsed().at("properties") ==
           json({{"tree", tree}, {"in_list", {tree, 1}}, {"as_pair", {pair, pair}}, {"json_key", {{key, 1}}}}));
     CHECK(s.record.find(R"("as_pair":{"k":1},"json_key":{"jk":1}})") != std::string::npos);
+}
+
+namespace shop {
+struct item {
+    std::string sku;
+    int qty;
+};
+// For nlohmann::json and the ordered_json the checks compare with; the keys in sorted order, as a
+// conversion to nlohmann::json leaves them, so that both write the same bytes.
+template <typename Json>
+void to_json(Json &j, const item &i) {
+    j = {{"qty", i.qty}, {"sku", i.sku}};
+}
+} // namespace shop
+
+TEST_CASE("values nlohmann::json converts from (containers, ordered_json, a type with to_json) go through it") {
+    const std::vector<int> ids{1, 2, 3};
+    const std::map<std::string, double> prices{{"b", 2.5}, {"a", 1.25}};
+    const shop::item item{"a-1", 2};
+    const std::vector<shop::item> items{{"a-1", 2}, {"b-2", 1}};
+    const std::pair<std::string, int> pair{"k", 1};
+    CHECK_PROPERTIES_LIKE_NLOHMANN({{"ids", ids}, {"prices", prices}, {"item", item}, {"items", items}});
+    CHECK_PROPERTIES_LIKE_NLOHMANN({{"nested", {{"ids", ids}, {"in_array", {item, ids}}}}, {"pairs", {pair, pair}}});
+
+    // ordered_json is converted to nlohmann::json, whose keys are sorted.
+    const ojson ordered = {{"z", 1}, {"a", {{"y", 2}, {"b", 3}}}};
+    const auto o = serialise(event_type::track, {{"o", ordered}, {"in", {ordered}}});
+    REQUIRE_FALSE(o.err);
+    CHECK(o.record.find(R"("properties":{"o":{"a":{"b":3,"y":2},"z":1},"in":[{"a":{"b":3,"y":2},"z":1}]})") !=
+          std::string::npos);
+
+    // The whole properties, traits, context or integrations, too.
+    const auto p = serialise(event_type::track, prices);
+    REQUIRE_FALSE(p.err);
+    CHECK(seglog_test::ends_with(p.record, R"("properties":{"a":1.25,"b":2.5})" + seglog_test::default_tail()));
+    const auto t = serialise(event_type::identify, item,
+                             seglog::call_options().with_context(ordered).with_integrations(
+                                 std::map<std::string, bool>{{"All", false}}));
+    REQUIRE_FALSE(t.err);
+    CHECK(seglog_test::ends_with(t.record, R"("traits":{"qty":2,"sku":"a-1"},"context":{"a":{"b":3,"y":2},"z":1,)" +
+                                               seglog_test::library_member() + R"(},"integrations":{"All":false}})"));
+    // One that is not an object is refused as a nlohmann::json array is.
+    const auto a = serialise(event_type::track, ids);
+    REQUIRE(a.err);
+    CHECK(a.err->code == reason::not_an_object);
 }
 
 TEST_CASE("doubles with an integral value: the same JSON, written 1 where nlohmann writes 1.0 (parsed comparison)") {

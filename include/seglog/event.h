@@ -45,6 +45,29 @@ template <typename T>
 inline constexpr bool is_value_source =
     std::disjunction_v<std::is_same<T, nlohmann::json>, std::is_arithmetic<T>, std::is_same<T, std::nullptr_t>,
                        std::is_convertible<const T &, std::string_view>>;
+
+// Whether nlohmann::json is a complete type here (<nlohmann/json.hpp> included), asked for each
+// T of its own, so that the answer never comes from a use before the include.
+template <typename J, typename T, typename = void>
+struct complete_for : std::false_type {};
+template <typename J, typename T>
+struct complete_for<J, T, std::void_t<decltype(sizeof(J))>> : std::true_type {};
+template <typename T, typename J = nlohmann::json, bool = complete_for<J, T>::value>
+struct converts_to_json : std::false_type {};
+template <typename T, typename J>
+struct converts_to_json<T, J, true> : std::is_convertible<const T &, J> {};
+// Another type nlohmann::json converts from (a container, an ordered_json, a type with to_json)
+// is taken through a nlohmann::json, as nlohmann's braces would; an enum or a pointer is not.
+template <typename T>
+inline constexpr bool via_json = !std::is_enum_v<T> && !std::is_pointer_v<T> && converts_to_json<T>::value;
+// Room for that nlohmann::json: a default argument's temporary, which lives until the end of
+// the call's statement, as braces do.
+template <typename T, typename J = nlohmann::json, bool = via_json<T>>
+struct json_slot {};
+template <typename T, typename J>
+struct json_slot<T, J, true> {
+    J j;
+};
 } // namespace detail
 
 class value_list;
@@ -60,8 +83,8 @@ class value_list;
 //   {1, 2, 3}, {"a", "b"}, {{"a", 1}, 2}   -> arrays
 //   {{"a", "b"}}                            -> {"a":"b"}, not [["a","b"]] (as in nlohmann)
 // An element that is a nlohmann::json array of two whose first is a string counts as a pair,
-// as in nlohmann. An empty `{}` is null, as in nlohmann (nlohmann::json::object() for {}). A
-// key written twice in one object keeps its first value, as nlohmann::json does.
+// as in nlohmann. An empty `{}` is null, as in nlohmann (nlohmann::json::object() is an empty
+// object). A key written twice in one object keeps its first value, as nlohmann::json does.
 class value {
 public:
     enum class kind : std::uint8_t { null, boolean, integer, unsigned_integer, floating, string, json, list };
@@ -88,13 +111,21 @@ public:
         u_.l.data = list.begin();
         u_.l.size = list.size();
     }
-    // Anything else (an enum, a pointer, a struct, a container) would otherwise turn into a bool
-    // or an unreadable overload error: say what is accepted instead.
+    // Anything else: a type nlohmann::json converts from (std::vector, std::map, ordered_json, a
+    // type with to_json) is converted to one, in the call (the caller includes
+    // <nlohmann/json.hpp>); the rest (an enum, a pointer, a struct without to_json) would
+    // otherwise turn into a bool or an unreadable overload error: say what is accepted instead.
     template <typename T, std::enable_if_t<!detail::is_value_source<T> && !std::is_same_v<T, value>, int> = 0>
-    value(const T &) noexcept : kind_(kind::null) {
-        static_assert(detail::always_false<T>,
-                      "seglog::value: a property value is a string, a number, a bool, nullptr, a nlohmann::json "
-                      "or a braced list of these (an enum: convert it to a number or a string first)");
+    value(const T &v, detail::json_slot<T> &&slot = {}) : kind_(kind::json) {
+        if constexpr (detail::via_json<T>) {
+            slot.j = v;
+            u_.j = &slot.j;
+        } else {
+            static_assert(detail::always_false<T>,
+                          "seglog::value: a property value is a string, a number, a bool, nullptr, a nlohmann::json "
+                          "or a braced list of these, or a type nlohmann::json converts from with "
+                          "<nlohmann/json.hpp> included (an enum: convert it to a number or a string first)");
+        }
     }
 
     kind type() const noexcept { return kind_; }
@@ -172,6 +203,13 @@ public:
     // A nlohmann::json object; null means "none" (the caller includes <nlohmann/json.hpp>).
     template <typename J, std::enable_if_t<std::is_same_v<J, nlohmann::json>, int> = 0>
     properties(const J &j) noexcept : json_(&j) {}
+    // Another type nlohmann::json converts from (std::map, ordered_json, a type with to_json),
+    // converted to one in the call.
+    template <typename T, std::enable_if_t<!std::is_same_v<T, nlohmann::json> && detail::via_json<T>, int> = 0>
+    properties(const T &v, detail::json_slot<T> &&slot = {}) {
+        slot.j = v;
+        json_ = &slot.j;
+    }
 
     bool is_json() const noexcept { return json_ != nullptr; }
     std::initializer_list<property> list() const noexcept { return list_; }
