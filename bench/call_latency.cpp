@@ -1,4 +1,6 @@
-// Caller's cost of one SEGLOG_TRACK with five properties of mixed types, measured
+// Caller's cost of one SEGLOG_TRACK with five properties of mixed types (--properties nested:
+// nested braces, an object and an array of objects; nested-json: the same with its nested
+// values built as nlohmann::json in each call), measured
 // burst-and-pause: a burst of calls is timed together, then the producer pauses so the worker
 // drains, many times over (--timing call times every call on its own instead). The figure is what a request handler pays, not queue
 // saturation. Variants: 1 or 2 producer threads, sync or async logger, collector up or down,
@@ -12,13 +14,14 @@
 // VM's speed moves (docs/performance.md).
 //
 //   bench_call_latency [--bursts 20000] [--burst 32] [--pause-us 200] [--timing burst|call]
-//                      [--worker-nice N] [--off-calls 100000000]
+//                      [--worker-nice N] [--off-calls 100000000] [--properties flat|nested|nested-json]
 //                      [--only up|down|2t|2t-down|async|async-down|spdlog|off|paired]
 #include "bench_util.h"
 #include "collector.h"
 
 #include <seglog/seglog.h>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/async.h>
 #include <spdlog/sinks/null_sink.h>
 
@@ -30,6 +33,8 @@ using clk = std::chrono::steady_clock;
 
 namespace {
 
+enum class property_set { flat, nested, nested_json };
+
 struct options {
     int bursts;
     int burst;
@@ -37,6 +42,7 @@ struct options {
     bool each_call = false;  // --timing call
     int worker_nice = -1;    // --worker-nice N; -1: the config's default
     int warmup_bursts = 200; // first-use growth of per-thread buffers, connection set-up
+    property_set props = property_set::flat;
 };
 
 double timer_ns = 0; // median cost of an empty now()..now() bracket
@@ -96,11 +102,40 @@ void reference_line(spdlog::logger &logger, long n) {
     SPDLOG_LOGGER_INFO(&logger, "order_id={} revenue={} items={} gift={} currency={}", "o-12345", 42.5, n, false, "EUR");
 }
 
-// One producer of SEGLOG_TRACK calls with five properties of mixed types; with `paired`, every
-// other burst is the reference line on `paired`'s logger, timed into `paired_out`.
+// One producer of SEGLOG_TRACK calls; with `paired`, every other burst is the reference line on
+// `paired`'s logger, timed into `paired_out`. The properties: five of mixed types; or Segment's
+// Order Completed shape, a shipping object and two products nested in braces (ten values), or
+// the same with its nested values spelled nlohmann::json, which builds a tree in every call.
 std::vector<double> produce(spdlog::logger &logger, const options &o, spdlog::logger *paired = nullptr,
                             std::vector<double> *paired_out = nullptr) {
     const auto who = user("u-42");
+    auto reference = [&](long n) { reference_line(*paired, n); };
+    std::vector<double> *const alt_out = paired ? paired_out : nullptr;
+    switch (o.props) {
+    case property_set::flat:
+        break;
+    case property_set::nested:
+        return timed(
+            o,
+            [&](long n) {
+                SEGLOG_LOGGER_TRACK(&logger, who, "Order Completed",
+                                    {{"order_id", "o-12345"}, {"revenue", 42.5}, {"currency", "EUR"},
+                                     {"shipping", {{"method", "express"}, {"cost", 4.5}}},
+                                     {"products", {{{"sku", "a-1"}, {"qty", n}}, {{"sku", "b-2"}, {"qty", 1}}}}});
+            },
+            reference, alt_out);
+    case property_set::nested_json:
+        return timed(
+            o,
+            [&](long n) {
+                SEGLOG_LOGGER_TRACK(&logger, who, "Order Completed",
+                                    {{"order_id", "o-12345"}, {"revenue", 42.5}, {"currency", "EUR"},
+                                     {"shipping", nlohmann::json{{"method", "express"}, {"cost", 4.5}}},
+                                     {"products", nlohmann::json::array({{{"sku", "a-1"}, {"qty", n}},
+                                                                         {{"sku", "b-2"}, {"qty", 1}}})}});
+            },
+            reference, alt_out);
+    }
     return timed(
         o,
         [&](long n) {
@@ -108,7 +143,7 @@ std::vector<double> produce(spdlog::logger &logger, const options &o, spdlog::lo
                                 {{"order_id", "o-12345"}, {"revenue", 42.5}, {"items", n}, {"gift", false},
                                  {"currency", "EUR"}});
         },
-        [&](long n) { reference_line(*paired, n); }, paired ? paired_out : nullptr);
+        reference, alt_out);
 }
 
 const char *unit(const options &o) { return o.each_call ? "calls" : "bursts"; }
@@ -219,12 +254,22 @@ int main(int argc, char **argv) {
     }
     o.each_call = timing == "call";
     o.worker_nice = std::stoi(bench::arg(argc, argv, "--worker-nice", "-1"));
+    const std::string props = bench::arg(argc, argv, "--properties", "flat");
+    if (props == "nested") o.props = property_set::nested;
+    else if (props == "nested-json") o.props = property_set::nested_json;
+    else if (props != "flat") {
+        std::fprintf(stderr, "bench_call_latency: --properties takes flat, nested or nested-json\n");
+        return 2;
+    }
     const std::string only = bench::arg(argc, argv, "--only", "");
     auto want = [&](const char *name) { return only.empty() || only == name; };
     seglog::set_error_handler([](const error &) {}); // counted in stats; not printed mid-run
     timer_ns = measure_timer();
-    std::printf("SEGLOG_TRACK, 5 properties (2 strings, double, integer, bool), %d bursts of %d calls, %lld us "
-                "pause; %s, worker_nice %d, timer %.1f ns subtracted\n",
+    std::printf("SEGLOG_TRACK, %s, %d bursts of %d calls, %lld us pause; %s, worker_nice %d, timer %.1f ns "
+                "subtracted\n",
+                o.props == property_set::flat     ? "5 properties (2 strings, double, integer, bool)"
+                : o.props == property_set::nested ? "nested properties in braces (3 + an object of 2 + 2 objects of 2)"
+                                                  : "nested properties, the nested ones as nlohmann::json",
                 o.bursts, o.burst, static_cast<long long>(o.pause.count()),
                 o.each_call ? "each call timed on its own (one sample per call)"
                             : "each burst timed as a whole (one sample per burst: burst time / calls)",

@@ -23,10 +23,12 @@ ninja -C "$build" bench/bench_call_latency bench/bench_lines bench/bench_deliver
 
 latency_args=()
 lines_args=()
+compile_runs=5
 if [ "${QUICK:-0}" = 1 ]; then
     events=${EVENTS:-100000}
     latency_args=(--bursts 2000 --off-calls 10000000)
     lines_args=(--lines 200000 --rounds 2)
+    compile_runs=1
 fi
 
 buildtype=$(meson introspect --buildoptions "$build" | python3 -c "
@@ -77,6 +79,14 @@ paired() {
 }
 shown="bench/bench_call_latency --only paired   # three times" \
     run "1e. SEGLOG_TRACK and a plain spdlog line in alternating bursts, three runs" paired
+# The nested-properties call, and the same with its nested values built as nlohmann::json.
+paired_nested() {
+    for p in nested nested-json; do
+        "$b/bench_call_latency" --only paired --properties "$p" "${latency_args[@]}" | grep -E '^(SEGLOG|1 thread|  )'
+    done
+}
+shown="bench/bench_call_latency --only paired --properties nested; ... --properties nested-json" \
+    run "1f. Nested properties in braces, and as nlohmann::json, in alternating bursts with the spdlog line" paired_nested
 run "2. Normal log lines through demux_sink vs direct" "$b/bench_lines" "${lines_args[@]}"
 run "3a. Delivery, loopback, block, no gzip" "$b/bench_delivery" --events "$events" --overflow block --block-timeout-ms 60000
 run "3b. Delivery, loopback, block, gzip" "$b/bench_delivery" --events "$events" --overflow block --block-timeout-ms 60000 --gzip
@@ -88,6 +98,9 @@ run "4a. Slow link (collector answers after 100 ms), recommended settings" \
     --flush-at 2500 --max-in-flight 8
 run "4b. Slow link (collector answers after 100 ms), default settings" \
     "$b/bench_delivery" --events "$((events / 4))" --overflow block --block-timeout-ms 60000 --delay-ms 100
+
+shown="bench/compile_time.sh ${compile_runs}" \
+    run "6. Compile time: <seglog/seglog.h> next to <spdlog/spdlog.h>" "$here/compile_time.sh" "$compile_runs"
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)

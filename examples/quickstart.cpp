@@ -5,6 +5,7 @@
 // SEGMENT_WRITE_KEY + SEGLOG_DESTINATION=segment to send them to Segment.
 #include <seglog/seglog.h>
 
+#include <nlohmann/json.hpp> // only for the nlohmann::json below: braces need no include
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -20,7 +21,9 @@ int main() {
 
         const auto who = seglog::user("u-42").with_anonymous_id("a-9");
         SEGLOG_IDENTIFY(who, {{"plan", "pro"}, {"seats", 5}});
-        SEGLOG_TRACK(who, "Order Completed", {{"order_id", "o-1"}, {"revenue", 42.5}, {"coupon", nullptr}});
+        SEGLOG_TRACK(who, "Order Completed",
+                     {{"order_id", "o-1"}, {"revenue", 42.5}, {"coupon", nullptr},
+                      {"shipping", {{"method", "express"}}}, {"products", {{{"sku", "a-1"}, {"qty", 2}}}}});
         SEGLOG_PAGE(who, "Home", {{"path", "/"}});
         SEGLOG_SCREEN(who, "Settings", {});
         SEGLOG_GROUP(who, "org-7", {{"name", "Acme"}});

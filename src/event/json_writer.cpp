@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -267,7 +268,41 @@ bool json_writer::key_invalid() {
     return false;
 }
 
-bool json_writer::write(const value &v) {
+bool is_json_pair(const value &e) noexcept {
+    if (e.type() == value::kind::list) // a list of two whose first is a json string
+        return e.as_list()[0].type() == value::kind::json && e.as_list()[0].as_json().is_string();
+    const auto &j = e.as_json();
+    return j.is_array() && j.size() == 2 && j[0].is_string();
+}
+
+pair_view json_pair_of(const value &e) noexcept {
+    if (e.type() == value::kind::list)
+        return {e.as_list()[0].as_json().get_ref<const std::string &>(), e.as_list()[1]};
+    const auto &j = e.as_json();
+    return {j[0].get_ref<const std::string &>(), value(j[1])};
+}
+
+void repeated_keys::mark(std::size_t i) {
+    ++count_;
+    if (i < 64) {
+        low_ |= std::uint64_t{1} << i;
+    } else {
+        high_[i - 64] = true;
+    }
+}
+
+void repeated_keys::mark_sorted(const std::vector<std::string_view> &keys) {
+    // Indices ordered by key, and by position among equal keys: the first of each run of equal
+    // keys is the one written.
+    std::vector<std::uint32_t> order(keys.size());
+    std::iota(order.begin(), order.end(), 0u);
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return keys[a] < keys[b]; });
+    if (keys.size() > 64) high_.assign(keys.size() - 64, false);
+    for (std::size_t i = 1; i < order.size(); ++i)
+        if (keys[order[i]] == keys[order[i - 1]]) mark(order[i]);
+}
+
+bool json_writer::write(const value &v, int depth) {
     switch (v.type()) {
     case value::kind::null: out_.append("null"); return true;
     case value::kind::boolean: out_.append(v.as_bool() ? "true" : "false"); return true;
@@ -276,7 +311,8 @@ bool json_writer::write(const value &v) {
     case value::kind::floating:
         return append_double(out_, v.as_double()) || fail(seglog::reason::non_finite_number);
     case value::kind::string: return string(v.as_string());
-    case value::kind::json: return write(v.as_json(), 1);
+    case value::kind::json: return write(v.as_json(), depth);
+    case value::kind::list: return write_list(v.as_list(), depth);
     }
     return true;
 }
@@ -327,25 +363,99 @@ inline char *put_scalar(char *q, const value &v) {
     case value::kind::unsigned_integer: return put_uint(q, v.as_uint());
     case value::kind::floating: return put_double(q, v.as_double());
     case value::kind::string: return put_short_plain(q, v.as_string().data(), v.as_string().size());
-    case value::kind::json: return nullptr;
+    case value::kind::json:
+    case value::kind::list: return nullptr;
     }
     return nullptr;
 }
 constexpr std::size_t short_key = 16; // the longest key put_short_plain takes
 } // namespace
 
-bool json_writer::write_members(const properties &p, bool leading_comma) {
+bool json_writer::write_members(const properties &p, bool leading_comma, std::string_view skip_key) {
     if (p.is_json()) {
         const auto &j = p.json();
         if (j.is_null()) return true; // a default-constructed json means "no properties"
         if (!j.is_object()) return fail(seglog::reason::not_an_object);
-        return write_members(j, leading_comma);
+        return write_members(j, leading_comma, skip_key);
     }
-    return write_members(p.list().begin(), p.list().end(), leading_comma);
+    return write_members(p.list().begin(), p.list().end(), leading_comma, skip_key);
 }
 
-bool json_writer::write_members(const property *it, const property *end, bool leading_comma) {
-    if (!members_ok(static_cast<std::size_t>(end - it))) return false;
+bool json_writer::write_members(const property *it, const property *end, bool leading_comma,
+                                std::string_view skip_key) {
+    // The usual list, short (well under max_object_keys) and with nothing to skip, is written in
+    // one pass that leaves out a repeated key as it meets it; any other is sorted out first.
+    if (skip_key.empty() && static_cast<std::size_t>(end - it) <= repeated_keys::pairwise_max)
+        return write_run<true>(it, end, leading_comma, 1);
+    return write_members_sorted(it, end, leading_comma, skip_key, 1);
+}
+
+// A braced list at `depth`: the same bytes, limits and failing paths as the nlohmann::json
+// the same braces build (keys in the order written, a repeated key's first value).
+bool json_writer::write_list(value_list l, int depth) {
+    if (depth >= max_json_depth) return fail(seglog::reason::too_deep);
+    if (!is_object_list(l)) return write_array(l, depth);
+    out_.push_back('{');
+    if (!(l.size() <= repeated_keys::pairwise_max ? write_run<true>(l.begin(), l.end(), false, depth + 1)
+                                                   : write_members_sorted(l.begin(), l.end(), false, {}, depth + 1)))
+        return false;
+    out_.push_back('}');
+    return true;
+}
+
+bool json_writer::write_array(value_list l, int depth) {
+    // Scalars and short plain strings straight into reserved room, anything else the general way.
+    const bool short_ok = limit_ >= short_key;
+    out_.push_back('[');
+    for (std::size_t i = 0; i < l.size(); ++i) {
+        if (!within_limit()) return prepend(std::to_string(i));
+        char *const q = out_.tail(1 + max_number_chars);
+        *q = ',';
+        char *const s = q + (i != 0);
+        if (char *e = short_ok ? put_scalar(s, l[i]) : nullptr) {
+            out_.commit(static_cast<std::size_t>(e - q));
+            continue;
+        }
+        out_.commit(static_cast<std::size_t>(s - q));
+        if (!write(l[i], depth + 1)) return prepend(std::to_string(i));
+    }
+    out_.push_back(']');
+    return true;
+}
+
+namespace {
+// Whether the key of *m is the key of a member in [first, m).
+template <typename Member>
+bool repeats_earlier(const Member *first, const Member *m) noexcept {
+    const std::string_view k = key_of(*m);
+    for (; first != m; ++first)
+        if (key_of(*first) == k) return true;
+    return false;
+}
+} // namespace
+
+// Members (properties, or the pairs of a nested braced list) whose values are at `depth`,
+// leaving out members named `skip_key` and every repeated key.
+template <typename Member>
+bool json_writer::write_members_sorted(const Member *it, const Member *end, bool comma, std::string_view skip_key,
+                                       int depth) {
+    const auto n = static_cast<std::size_t>(end - it);
+    const repeated_keys repeated(n, [it](std::size_t i) { return key_of(it[i]); });
+    if (!members_ok(n - repeated.count())) return false;
+    if (repeated.count() == 0 && skip_key.empty()) return write_run<false>(it, end, comma, depth);
+    for (std::size_t i = 0; it != end; ++it, ++i) { // each member the checked way
+        if (repeated[i] || (!skip_key.empty() && key_of(*it) == skip_key)) continue;
+        if (!write_member(*it, comma, depth)) return false;
+        comma = true;
+    }
+    return true;
+}
+
+// Members (properties, or the pairs of a nested braced list) whose values are at `depth`.
+// CheckRepeats: each member whose key an earlier member has is left out, found by a 64-bit set
+// of key hashes (a hit is checked in full); otherwise the keys are known to be distinct.
+template <bool CheckRepeats, typename Member>
+bool json_writer::write_run(const Member *it, const Member *end, bool leading_comma, int depth) {
     // The usual members (a short plain key, a scalar or short plain value) are written here,
     // up to `run` at a time through one cursor into room reserved for them all, with the limits
     // checked once for the run and no calls into the general writers: this loop is most of the
@@ -354,28 +464,39 @@ bool json_writer::write_members(const property *it, const property *end, bool le
     // short string are within it, as key() and string() check.
     constexpr std::size_t run = 16, member_room = 1 + (short_key + 2) + 1 + max_number_chars;
     const bool short_ok = limit_ >= short_key;
+    const Member *const first = it;
+    std::uint64_t seen = 0;
+    auto repeated = [&](const Member &m) {
+        if constexpr (!CheckRepeats) return false;
+        const std::uint64_t bit = std::uint64_t{1} << (key_hash(key_of(m)) >> 58);
+        if ((seen & bit) != 0 && repeats_earlier(first, &m)) return true;
+        seen |= bit;
+        return false;
+    };
     bool comma = leading_comma;
     while (it != end) {
         const std::size_t n = std::min<std::size_t>(run, static_cast<std::size_t>(end - it));
         if (short_ok && out_.size() + n * member_room <= limit_ && keys_ + n <= max_total_keys) {
             char *const start = out_.tail(n * member_room);
             char *q = start;
-            const property *const stop = it + n;
+            const Member *const stop = it + n;
             for (; it != stop; ++it) {
-                const std::string_view k = it->key;
+                const std::string_view k = key_of(*it);
                 if (k.size() > short_key) break;
+                if (repeated(*it)) continue;
                 *q = ',';
                 char *s = put_short_plain(q + comma, k.data(), k.size());
                 if (!s) break;
                 ++keys_;
                 comma = true;
                 *s++ = ':';
-                if (char *e = put_scalar(s, it->value)) {
+                decltype(auto) v = value_of(*it); // a property's own value, or a pair's
+                if (char *e = put_scalar(s, v)) {
                     q = e;
                     continue;
                 }
                 out_.commit(static_cast<std::size_t>(s - start)); // the key is written: the value the
-                if (!write(it->value)) return prepend(k);          // general way, then a new run
+                if (!write(v, depth)) return prepend(k);           // general way, then a new run
                 q = nullptr;
                 ++it;
                 break;
@@ -383,18 +504,23 @@ bool json_writer::write_members(const property *it, const property *end, bool le
             if (q) out_.commit(static_cast<std::size_t>(q - start));
             if (!q || it == stop) continue;
         }
-        if (!write_property(*it, comma)) return false;
-        comma = true;
+        // A member the run could not take (met here a second time when its key needed escaping).
+        if (!repeated(*it)) {
+            if (!write_member(*it, comma, depth)) return false;
+            comma = true;
+        }
         ++it;
     }
     return true;
 }
 
-// The checked way for one member of a braced list.
-bool json_writer::write_property(const property &prop, bool comma) {
+// The checked way for one member.
+template <typename Member>
+bool json_writer::write_member(const Member &m, bool comma, int depth) {
     if (comma) out_.push_back(',');
-    if (!key(prop.key)) return false;
-    return write(prop.value) || prepend(prop.key);
+    const std::string_view k = key_of(m);
+    if (!key(k)) return false;
+    return write(value_of(m), depth) || prepend(k);
 }
 
 bool json_writer::write_members(const nlohmann::json &obj, bool leading_comma,

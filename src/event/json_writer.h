@@ -8,11 +8,14 @@
 
 #include "common/text_buffer.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -123,6 +126,103 @@ void append_uint(text_buffer &out, std::uint64_t v);
 // Returns false for NaN and infinities.
 bool append_double(text_buffer &out, double v);
 
+// Braced lists (seglog::value::kind::list), read by nlohmann::json's rule for braces: an object
+// when every element is a pair (a list of two whose first is a string, or a nlohmann::json
+// array of two whose first is a string), an array otherwise; an empty list is an object.
+struct pair_view {
+    std::string_view key;
+    value val;
+};
+// The nlohmann::json side of the two below (a json string as a key, a json array as a pair).
+bool is_json_pair(const value &element) noexcept;
+pair_view json_pair_of(const value &element) noexcept;
+
+inline bool is_pair(const value &e) noexcept {
+    if (e.type() != value::kind::list) return e.type() == value::kind::json && is_json_pair(e);
+    const value_list l = e.as_list();
+    return l.size() == 2 && (l[0].type() == value::kind::string || is_json_pair(e));
+}
+inline bool is_object_list(value_list l) noexcept {
+    for (const value &e : l)
+        if (!is_pair(e)) return false;
+    return true;
+}
+// The key and the value of a pair (an element of an object list).
+inline pair_view pair_of(const value &e) noexcept {
+    if (e.type() == value::kind::list && e.as_list()[0].type() == value::kind::string)
+        return {e.as_list()[0].as_string(), e.as_list()[1]};
+    return json_pair_of(e);
+}
+// The members of an object, whether a braced list of properties or a nested braced list.
+inline std::string_view key_of(const property &m) noexcept { return m.key; }
+inline std::string_view key_of(const value &pair) noexcept { return pair_of(pair).key; }
+inline const value &value_of(const property &m) noexcept { return m.value; }
+inline value value_of(const value &pair) noexcept { return pair_of(pair).val; }
+
+// A hash of a key, from the words put_short_plain reads (inlined together, they are loaded
+// once): equal keys, equal hashes, so only keys whose hashes match need comparing in full.
+inline std::uint64_t key_hash(std::string_view k) noexcept {
+    const std::size_t n = k.size();
+    const char *p = k.data();
+    std::uint64_t x = n;
+    if (n >= 8) {
+        std::uint64_t lo, hi;
+        std::memcpy(&lo, p, 8);
+        std::memcpy(&hi, p + n - 8, 8);
+        x ^= lo + hi * 0x9E3779B97F4A7C15ull;
+    } else if (n >= 4) {
+        std::uint32_t lo, hi;
+        std::memcpy(&lo, p, 4);
+        std::memcpy(&hi, p + n - 4, 4);
+        x ^= lo | std::uint64_t{hi} << 32;
+    } else if (n > 0) {
+        const auto byte = [p](std::size_t i) { return std::uint64_t{static_cast<unsigned char>(p[i])}; };
+        x ^= byte(0) << 8 | byte(n / 2) << 16 | byte(n - 1) << 24;
+    }
+    return x * 0xD6E8FEB86659FD93ull;
+}
+
+// Which members of an object repeat the key of an earlier one: they are left out, so the
+// first one written wins, as in nlohmann::json (whose braces keep the first of a repeated
+// key). Lists of up to 16 members are compared pairwise (by hash, then in full when the
+// hashes match), with no allocation; longer ones are sorted.
+class repeated_keys {
+public:
+    static constexpr std::size_t pairwise_max = 16;
+    // key_at(i): the key of member i, for i < n.
+    template <typename KeyAt>
+    repeated_keys(std::size_t n, KeyAt &&key_at) {
+        if (n < 2) return;
+        if (n > pairwise_max) {
+            std::vector<std::string_view> keys(n);
+            for (std::size_t i = 0; i < n; ++i) keys[i] = key_at(i);
+            mark_sorted(keys);
+            return;
+        }
+        std::uint64_t f[pairwise_max];
+        for (std::size_t i = 0; i < n; ++i) {
+            f[i] = key_hash(key_at(i));
+            for (std::size_t j = 0; j < i; ++j) {
+                if (f[j] == f[i] && key_at(j) == key_at(i)) {
+                    mark(i);
+                    break;
+                }
+            }
+        }
+    }
+    std::size_t count() const noexcept { return count_; }
+    bool operator[](std::size_t i) const noexcept {
+        return count_ != 0 && (i < 64 ? (low_ >> i & 1) != 0 : high_[i - 64]);
+    }
+
+private:
+    void mark_sorted(const std::vector<std::string_view> &keys);
+    void mark(std::size_t i);
+    std::uint64_t low_ = 0;   // members 0-63
+    std::vector<bool> high_;  // members from 64 on, for long lists
+    std::size_t count_ = 0;
+};
+
 // Limits on nested data from a nlohmann::json value (an attacker-sized tree must not exhaust
 // the stack or the memory of the service).
 inline constexpr int max_json_depth = 32;
@@ -147,12 +247,14 @@ public:
     explicit json_writer(text_buffer &out, std::size_t max_bytes = SIZE_MAX) : out_(out), limit_(max_bytes) {}
     // Each returns false after recording the failure (see failure()); the failing key's path
     // is built on the way out, one segment per level, so success costs nothing.
-    bool write(const value &v);
+    // `depth`: the nesting level of the value itself (a property's value is at 1).
+    bool write(const value &v, int depth = 1);
     bool write(const nlohmann::json &j, int depth = 0);
     // Writes the members of an object (without braces), comma-separated, starting with a comma
     // when `leading_comma`. `skip_key` omits one member (used to keep context.library ours).
-    bool write_members(const properties &p, bool leading_comma = false);
-    bool write_members(const property *it, const property *end, bool leading_comma); // a braced list's range
+    bool write_members(const properties &p, bool leading_comma = false, std::string_view skip_key = {});
+    // A braced list's range; members whose key repeats an earlier one's are left out.
+    bool write_members(const property *it, const property *end, bool leading_comma, std::string_view skip_key = {});
     bool write_members(const nlohmann::json &obj, bool leading_comma, std::string_view skip_key = {},
                        int depth = 0);
     bool key(std::string_view k) {
@@ -173,7 +275,14 @@ public:
     bool prepend(std::string_view segment);
 
 private:
-    bool write_property(const property &prop, bool comma);
+    bool write_list(value_list l, int depth);
+    bool write_array(value_list l, int depth);
+    template <bool CheckRepeats, typename Member>
+    bool write_run(const Member *it, const Member *end, bool comma, int depth);
+    template <typename Member>
+    bool write_members_sorted(const Member *it, const Member *end, bool comma, std::string_view skip_key, int depth);
+    template <typename Member>
+    bool write_member(const Member &m, bool comma, int depth);
     bool fail(seglog::reason r);
     bool string(std::string_view s) {
         if (s.size() > limit_) return fail_size(s.size()); // never copy a string that cannot fit

@@ -95,12 +95,12 @@ struct walker {
     }
 
     static bool is_container(const nlohmann::json &j) { return j.is_object() || j.is_array(); }
-    static bool is_container(const value &) { return false; } // json-kind values are walked as json
+    static bool is_container(const value &v) { return v.type() == value::kind::list; } // json-kind: walked as json
     static const std::string *as_string(const nlohmann::json &j) {
         return j.is_string() ? &j.get_ref<const std::string &>() : nullptr;
     }
     bool write_plain(const nlohmann::json &j, int depth) { return w.write(j, depth); }
-    bool write_plain(const value &v, int) { return w.write(v); }
+    bool write_plain(const value &v, int depth) { return w.write(v, depth); }
 
     template <typename V>
     bool hash_value(const V &v, int depth) {
@@ -168,19 +168,17 @@ struct walker {
             ++tally.hashed;
             return true;
         }
-        if constexpr (std::is_same_v<V, nlohmann::json>) {
-            if (is_container(v) && depth < max_json_depth && (below_constrained || d.rule_live)) {
-                const std::size_t before = out.size();
-                const bool comma_before = comma;
-                if (!open(key, comma)) return false;
-                bool kept = false;
-                if (!container(v, s, below_constrained, depth, kept)) return w.prepend(key);
-                if (below_constrained && !kept) { // nothing named by the allow-list inside
-                    out.resize(before);
-                    comma = comma_before;
-                }
-                return true;
+        if (is_container(v) && depth < max_json_depth && (below_constrained || d.rule_live)) {
+            const std::size_t before = out.size();
+            const bool comma_before = comma;
+            if (!open(key, comma)) return false;
+            bool kept = false;
+            if (!container(v, s, below_constrained, depth, kept)) return w.prepend(key);
+            if (below_constrained && !kept) { // nothing named by the allow-list inside
+                out.resize(before);
+                comma = comma_before;
             }
+            return true;
         }
         // No rule reaches below: json_writer writes it (and reports too_deep past the limit).
         if (!open(key, comma)) return false;
@@ -188,7 +186,11 @@ struct walker {
     }
 
     // An array element: no key of its own, so it is only walked through (arrays are transparent).
-    bool element(const nlohmann::json &e, const state_set &s, bool constrained, int depth, bool &comma) {
+    template <typename V>
+    bool element(const V &e, const state_set &s, bool constrained, int depth, bool &comma) {
+        if constexpr (std::is_same_v<V, value>) {
+            if (e.type() == value::kind::json) return element(e.as_json(), s, constrained, depth, comma);
+        }
         const bool walk = is_container(e) && depth < max_json_depth && (constrained || any_rule_live(r, s));
         if (!walk && constrained && !is_container(e)) {
             ++tally.not_allowed; // a scalar the allow-list cannot name
@@ -196,21 +198,23 @@ struct walker {
         }
         if (comma) out.push_back(',');
         comma = true;
-        if (!walk) return w.write(e, depth);
+        if (!walk) return write_plain(e, depth);
         bool kept = false; // an emptied element stays, so the others keep their positions
         return container(e, s, constrained, depth, kept);
     }
 
-    bool container(const nlohmann::json &j, const state_set &s, bool constrained, int depth, bool &kept) {
+    // An object or array (a json one, or a braced list read by nlohmann's rule) at `depth`.
+    template <typename V>
+    bool container(const V &c, const state_set &s, bool constrained, int depth, bool &kept) {
         bool comma = false;
-        if (j.is_object()) {
+        if (is_object(c)) {
             out.push_back('{');
-            if (!members(j, s, constrained, depth, comma, {})) return false;
+            if (!members(c, s, constrained, depth, comma)) return false;
             out.push_back('}');
         } else {
             out.push_back('[');
             std::size_t i = 0;
-            for (const auto &e : j) {
+            for (const auto &e : elements(c)) {
                 if (!w.within_limit() || !element(e, s, constrained, depth + 1, comma))
                     return w.prepend(std::to_string(i));
                 ++i;
@@ -220,13 +224,41 @@ struct walker {
         kept = comma;
         return true;
     }
+    static bool is_object(const nlohmann::json &j) { return j.is_object(); }
+    static bool is_object(const value &v) { return is_object_list(v.as_list()); }
+    static const nlohmann::json &elements(const nlohmann::json &j) { return j; }
+    static value_list elements(const value &v) { return v.as_list(); }
 
     bool members(const nlohmann::json &obj, const state_set &s, bool constrained, int depth, bool &comma,
-                 std::string_view skip_key) {
+                 std::string_view skip_key = {}) {
         if (!w.members_ok(obj.size())) return false;
         for (const auto &[k, v] : obj.items()) {
             if (!skip_key.empty() && k == skip_key) continue;
             if (!member(std::string_view(k), v, s, constrained, depth + 1, comma)) return false;
+        }
+        return true;
+    }
+    // An object written in braces: the members json_writer would write (a repeated key's first).
+    bool members(const value &obj, const state_set &s, bool constrained, int depth, bool &comma) {
+        const value_list l = obj.as_list();
+        const repeated_keys repeated(l.size(), [&](std::size_t i) { return pair_of(l[i]).key; });
+        if (!w.members_ok(l.size() - repeated.count())) return false;
+        for (std::size_t i = 0; i < l.size(); ++i) {
+            if (repeated[i]) continue;
+            const pair_view m = pair_of(l[i]);
+            if (!member(m.key, m.val, s, constrained, depth + 1, comma)) return false;
+        }
+        return true;
+    }
+    // A braced list of properties (at depth 0, its values at 1).
+    bool members(std::initializer_list<property> list, const state_set &s, bool constrained, bool &comma,
+                 std::string_view skip_key) {
+        const property *const p = list.begin();
+        const repeated_keys repeated(list.size(), [p](std::size_t i) { return p[i].key; });
+        if (!w.members_ok(list.size() - repeated.count())) return false;
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            if (repeated[i] || (!skip_key.empty() && p[i].key == skip_key)) continue;
+            if (!member(p[i].key, p[i].value, s, constrained, 1, comma)) return false;
         }
         return true;
     }
@@ -246,21 +278,18 @@ state_set initial(const redactor::impl &r, section sec, bool constrained) {
 } // namespace
 
 bool write_members_redacted(json_writer &w, text_buffer &out, const properties &p, const redactor::impl &r,
-                            section sec, redaction_tally &tally) {
+                            section sec, redaction_tally &tally, std::string_view skip_key) {
     if (p.is_json()) {
         const auto &j = p.json();
         if (j.is_null()) return true;
         if (!j.is_object()) return w.write_members(p); // reports not_an_object
-        return write_members_redacted(w, out, j, r, sec, tally);
+        return write_members_redacted(w, out, j, r, sec, tally, skip_key);
     }
     const bool constrained = r.constrained & static_cast<std::uint8_t>(sec);
     const state_set s = initial(r, sec, constrained);
     walker k{w, out, r, tally};
     bool comma = false;
-    if (!w.members_ok(p.list().size())) return false;
-    for (const auto &prop : p.list())
-        if (!k.member(prop.key, prop.value, s, constrained, 1, comma)) return false;
-    return true;
+    return k.members(p.list(), s, constrained, comma, skip_key);
 }
 
 bool write_members_redacted(json_writer &w, text_buffer &out, const nlohmann::json &obj, const redactor::impl &r,

@@ -7,7 +7,11 @@
 
 #include <seglog/version.h>
 
-namespace seglog::detail {
+namespace seglog {
+
+bool properties::empty() const noexcept { return json_ ? json_->empty() : list_.size() == 0; }
+
+namespace detail {
 
 namespace {
 
@@ -67,6 +71,9 @@ std::string describe_failure(const event_fields &f, const write_failure &w) {
     default: return what + " rejected: " + w.key;
     }
 }
+
+// Context or integrations the caller did not give: none, an empty list, or a null json.
+bool absent(const properties &p) { return p.is_json() ? p.json().is_null() : p.list().size() == 0; }
 
 // The last check of a written record, and the redaction counts of one that goes out.
 std::optional<error> finish(const event_fields &f, const text_buffer &out, std::size_t max_event_bytes,
@@ -170,15 +177,15 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
     }
 
     // context: the caller's members, then ours; context.library always names seglog.
-    const nlohmann::json *ctx = f.opts ? f.opts->context : nullptr;
-    const nlohmann::json *integrations = f.opts ? f.opts->integrations : nullptr;
-    if ((!ctx || ctx->is_null()) && (!integrations || integrations->is_null())) {
+    const properties *ctx = f.opts && !absent(f.opts->context) ? &f.opts->context : nullptr;
+    const properties *integrations = f.opts && !absent(f.opts->integrations) ? &f.opts->integrations : nullptr;
+    if (!ctx && !integrations) {
         out.append(default_tail); // the usual call: no context or integrations of the caller's
         return finish(f, out, max_event_bytes, rules, tally);
     }
     out.append(",\"context\":{");
-    if (ctx && !ctx->is_null()) {
-        if (!ctx->is_object()) return bad(reason::not_an_object, "context");
+    if (ctx) {
+        if (ctx->is_json() && !ctx->json().is_object()) return bad(reason::not_an_object, "context");
         const std::size_t before = out.size();
         if (!(rules && rules->applies_to(section::context)
                   ? write_members_redacted(w, out, *ctx, *rules, section::context, tally, "library")
@@ -186,14 +193,13 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
             return failed("context");
         if (out.size() != before) out.push_back(',');
     }
-    out.append(library_context).append("},\"integrations\":");
-    if (integrations && !integrations->is_null()) {
-        if (!integrations->is_object()) return bad(reason::not_an_object, "integrations");
-        if (!w.write(*integrations)) return failed("integrations");
-    } else {
-        out.append("{}");
+    out.append(library_context).append("},\"integrations\":{");
+    if (integrations) {
+        if (integrations->is_json() && !integrations->json().is_object())
+            return bad(reason::not_an_object, "integrations");
+        if (!w.write_members(*integrations)) return failed("integrations");
     }
-    out.push_back('}');
+    out.append("}}");
     return finish(f, out, max_event_bytes, rules, tally);
 }
 
@@ -205,4 +211,5 @@ std::optional<error> serialize_event(const event_fields &f, std::string &out, st
     return err;
 }
 
-} // namespace seglog::detail
+} // namespace detail
+} // namespace seglog

@@ -2,6 +2,7 @@
 // file, then checks the file holds exactly that event (exit 1 with the reason otherwise).
 #include <seglog/seglog.h>
 
+#include <nlohmann/json.hpp>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
