@@ -19,7 +19,7 @@ modes=("$@")
 rm -rf "$work"
 mkdir -p "$work/src/subprojects/seglog/subprojects"
 cp tests/consumer/meson.build tests/consumer/consumer.cpp "$work/src/"
-cp -r meson.build meson_options.txt include src "$work/src/subprojects/seglog/"
+cp -r meson.build meson_options.txt cmake include src "$work/src/subprojects/seglog/"
 cp -r subprojects/*.wrap subprojects/packagefiles "$work/src/subprojects/seglog/subprojects/"
 
 for mode in "${modes[@]}"; do
