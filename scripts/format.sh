@@ -5,7 +5,7 @@
 #   (default: every .cpp, .cc, .h and .hpp under include/ src/ tests/ tools/ bench/ fuzz/
 #   examples/)
 #   --check  changes nothing: lists each file clang-format would change, with how many
-#            replacements, and exits 1 if there is any.
+#            replacements, and exits 1 if there is any (2 if clang-format cannot read one).
 # The style is clang-format 14's reading of .clang-format (Debian 12's clang-format package);
 # another major version may format a few constructs differently.
 set -uo pipefail
@@ -27,9 +27,12 @@ fi
 formatter=clang-format
 command -v clang-format-14 >/dev/null && formatter=clang-format-14
 version=$("$formatter" --version | grep -o 'version [0-9]*' | grep -o '[0-9]*')
+# The root's .clang-format by name, so a file named from outside the tree gets the same style
+# rather than clang-format's fallback.
+style=--style=file:$PWD/.clang-format
 
 if [ $check -eq 0 ]; then
-    "$formatter" -i --style=file "${files[@]}" || exit 1
+    "$formatter" -i "$style" "${files[@]}" || exit 1
     echo "format: ${#files[@]} files formatted (clang-format $version)"
     exit 0
 fi
@@ -37,7 +40,12 @@ fi
 changed=0
 replacements=0
 for f in "${files[@]}"; do
-    n=$("$formatter" --style=file --dry-run "$f" 2>&1 | grep -c "warning:")
+    # A file clang-format cannot read or parse is an error, not a file with nothing to change.
+    if ! out=$("$formatter" "$style" --dry-run "$f" 2>&1); then
+        echo "format --check: $f: clang-format failed: $out" >&2
+        exit 2
+    fi
+    n=$(grep -c "warning:" <<<"$out")
     if [ "$n" -gt 0 ]; then
         echo "  $f: $n"
         changed=$((changed + 1))
