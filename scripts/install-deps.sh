@@ -5,6 +5,7 @@ packages=(meson ninja-build pkg-config g++ cmake libspdlog-dev libfmt-dev libcur
           nlohmann-json3-dev doctest-dev libcpp-httplib-dev zlib1g-dev libssl-dev)
 [ "${SEGLOG_WITH_FUZZ:-0}" = 1 ] && packages+=(clang libfuzzer-14-dev libclang-rt-14-dev)
 [ "${SEGLOG_WITH_LINT:-0}" = 1 ] && packages+=(clang-tidy cppcheck)
+[ "${SEGLOG_WITH_FORMAT:-0}" = 1 ] && packages+=(clang-format)
 [ "${SEGLOG_WITH_WRAPS:-0}" = 1 ] && packages+=(ca-certificates)  # https downloads of the wraps
 missing=()
 for p in "${packages[@]}"; do
