@@ -81,7 +81,7 @@ TEST_CASE("SEGLOG_* macros to a file destination: the bytes nlohmann::ordered_js
 }
 
 TEST_CASE("seglog::client to the loopback collector: the same bytes in the request body") {
-    seglog::testing::collector col;
+    seglog::loopback::collector col;
     seglog::config cfg;
     cfg.destinations = {seglog::destination::segment()};
     cfg.write_key = "wk_properties_test_0001";
