@@ -1,5 +1,11 @@
 #pragma once
 // Every event seglog does not deliver has a reason, a counter and a callback.
+//
+// Two places report them: a seglog::client reports its own events (refused by its calls or
+// its queue, failed in delivery, returned by close) to its on_error and counts them in its
+// stats(); what is refused at a SEGLOG_* call site before any client sees it (validation,
+// not_attached) and a file destination's io_error go to the process-wide handler below and
+// are counted by call_site_stats().
 
 #include <seglog/export.h>
 
@@ -10,6 +16,7 @@
 
 namespace seglog {
 
+// Why an event was not delivered. to_string() gives each one's stable name.
 enum class reason : std::uint8_t {
     // rejected at the call, before anything is queued
     missing_identity,     // neither userId nor anonymousId
@@ -21,53 +28,69 @@ enum class reason : std::uint8_t {
     invalid_utf8,         // a string (key or value) that is not valid UTF-8
     too_deep,             // nested arrays/objects deeper than 32 levels
     too_many_keys,        // an object with over 1000 keys, or over 2000 keys in the whole event
-    event_too_large,      // serialised event over the 32 KB limit
+    event_too_large,      // serialised event over max_event_bytes (32 KB by default), or too
+                          // large for a batch of one (max_batch_bytes with its envelope)
     not_attached,         // the logger has no seglog demux sink, or a sink beside it: the event
                           // would have leaked into log lines
     // refused by the pipeline
-    queue_full,           // the bounded queue (events or bytes) overflowed
+    queue_full,           // the bounded queue (events or bytes) overflowed: a new event refused,
+                          // an old one evicted (drop_oldest) or a block_timeout run out
     closed,               // the client was already closed
     // failed in delivery
-    rejected,             // the collector answered a non-retryable 4xx for this event
+    rejected,             // the collector refused it for good: a 400/413 for this event alone,
+                          // another 4xx, a 3xx, or 501/505/511
     unauthorized,         // 401/403: the write key is wrong or lacks permission
     retries_exhausted,    // retryable failures until the attempt or time budget ran out
     undelivered_at_close, // still pending when close() ran out of time (returned by close)
-    io_error,             // a local destination (file) could not be written
-    config_error,         // the configuration is wrong
+    io_error,             // a local destination (file) could not be written, flushed or synced
+    config_error,         // the configuration is wrong. Not reported by this version: a wrong
+                          // configuration throws seglog::config_error at startup instead
     invalid_record,       // client::enqueue was given a record that is not a JSON object with a
                           // plain messageId string of at most 100 bytes
 };
+// The number of reasons: the size of the by_reason arrays, indexed by static_cast<int>(reason).
 inline constexpr int reason_count = static_cast<int>(reason::invalid_record) + 1;
 
 // Stable snake_case name of a reason, as used in stats() and messages.
+// The enumerator's own name ("queue_full"); "unknown" for a value outside the enumeration.
 SEGLOG_API const char *to_string(reason r) noexcept;
 
 // What went wrong, without property values and without the write key.
+// One error may cover several events (a batch, the events close() returned): message_ids
+// lists them, and each is counted once.
 struct error {
-    seglog::reason code;
-    std::string message;                  // one readable sentence
+    seglog::reason code;                  // why
+    std::string message;                  // one readable sentence, naming keys, never values
     std::string event_type;               // "track", "identify", ... when known
     std::string event_name;               // track event / page or screen name, when known
     std::vector<std::string> message_ids; // the events affected, when they had ids
-    int http_status = 0;                  // for delivery errors
+    int http_status = 0;                  // for delivery errors; 0 otherwise
 };
 
 // The error passed is valid only during the call (refusals reuse one per thread): copy what you keep.
+// A handler may run on several threads at once and must be thread-safe; an exception it
+// throws is caught and ignored.
 using error_handler = std::function<void(const error &)>;
 
 // Process-wide handler for errors raised at the call site (validation, not_attached).
 // The default writes one line per error to stderr, at most one per second with a count of
 // those suppressed. Pass an empty function to restore the default.
+// Also receives io_error from file_event_sink. It runs on the thread that made the call (or,
+// for io_error, the thread writing the file). Thread-safe: the handler may be replaced while
+// other threads log. A seglog::client's errors go to its own on_error instead.
 SEGLOG_API void set_error_handler(error_handler handler);
 
 // Counters of call-site rejections, by reason (index with static_cast<int>(reason)).
+// Counts what set_error_handler's handler is given, since the process started.
 struct call_site_counters {
-    std::uint64_t rejected_total = 0;
+    std::uint64_t rejected_total = 0;            // every reason together
     std::uint64_t by_reason[reason_count] = {};
 };
+// A copy of the process-wide counters; thread-safe, lock-free.
 SEGLOG_API call_site_counters call_site_stats() noexcept;
 
 namespace detail {
+// Internal: counts `e` in call_site_stats() and hands it to the process-wide handler.
 void report_call_site_error(const error &e) noexcept;
 } // namespace detail
 

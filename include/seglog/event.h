@@ -6,6 +6,8 @@
 // Only <nlohmann/json_fwd.hpp> is included: a file that tracks events with braced lists never
 // parses nlohmann/json.hpp. Code that builds or passes a nlohmann::json includes
 // <nlohmann/json.hpp> itself, as it must to build one.
+//
+// docs/properties.md has the rules for braces; docs/api.md lists the whole API.
 
 #include <seglog/export.h>
 
@@ -22,23 +24,31 @@
 
 namespace seglog {
 
+// The six Segment Spec calls.
 enum class event_type : std::uint8_t { track, identify, page, screen, group, alias };
+// The call's name as it appears in the record's "type" and in error::event_type ("track"...);
+// "unknown" for a value outside the enumeration.
 SEGLOG_API const char *to_string(event_type t) noexcept;
 
 // userId and/or anonymousId. At least one must be non-empty.
+// An event whose identity has neither is refused as reason::missing_identity. An empty id is
+// left out of the record. A plain value, copied freely.
 struct identity {
-    std::string user_id;
-    std::string anonymous_id;
+    std::string user_id;      // "userId": your id for a known user
+    std::string anonymous_id; // "anonymousId": an id for a visitor not (yet) known
 
+    // Set the other id and return *this: seglog::user("u-42").with_anonymous_id("a-9").
     identity &with_anonymous_id(std::string id) { anonymous_id = std::move(id); return *this; }
     identity &with_user_id(std::string id) { user_id = std::move(id); return *this; }
 };
+// Who an event is about: a known user, an anonymous visitor, or both.
 inline identity user(std::string user_id) { return identity{std::move(user_id), {}}; }
 inline identity anonymous(std::string anonymous_id) { return identity{{}, std::move(anonymous_id)}; }
 inline identity user(std::string user_id, std::string anonymous_id) {
     return identity{std::move(user_id), std::move(anonymous_id)};
 }
 
+// Internal: the compile-time machinery of value and properties; not part of the API.
 namespace detail {
 template <typename T>
 inline constexpr bool always_false = false;
@@ -87,12 +97,21 @@ class value_list;
 // An element that is a nlohmann::json array of two whose first is a string counts as a pair,
 // as in nlohmann. An empty `{}` is null, as in nlohmann (nlohmann::json::object() is an empty
 // object). A key written twice in one object keeps its first value, as nlohmann::json does.
+//
+// Built implicitly from what a braced list holds; user code rarely names it. A copy borrows
+// the same data.
 class value {
 public:
+    // What the value holds: integer is a signed integral type, unsigned_integer an unsigned
+    // one, floating a float or double, json a nlohmann::json (given or converted), list braces.
     enum class kind : std::uint8_t { null, boolean, integer, unsigned_integer, floating, string, json, list };
 
+    // null, from nothing, nullptr or `{}`; a null `const char *` is null too.
     value() noexcept : kind_(kind::null) {}
     value(std::nullptr_t) noexcept : kind_(kind::null) {}
+    // bool, then numbers: a signed integer as integer, an unsigned one as unsigned_integer,
+    // float and double as floating (NaN and infinities are refused at the call as
+    // non_finite_number).
     value(bool b) noexcept : kind_(kind::boolean) { u_.b = b; }
     template <typename T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool> &&
                                                std::is_signed_v<T>, int> = 0>
@@ -102,6 +121,7 @@ public:
     value(T u) noexcept : kind_(kind::unsigned_integer) { u_.u = static_cast<std::uint64_t>(u); }
     template <typename T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
     value(T d) noexcept : kind_(kind::floating) { u_.d = static_cast<double>(d); }
+    // Strings are borrowed, not copied: they must outlive the call, as they do at a call site.
     value(const char *s) noexcept : kind_(s ? kind::string : kind::null) { if (s) set_str(s); }
     value(std::string_view s) noexcept : kind_(kind::string) { set_str(s); }
     value(const std::string &s) noexcept : kind_(kind::string) { set_str(s); }
@@ -130,6 +150,8 @@ public:
         }
     }
 
+    // What it holds. Each as_* accessor may be called only for its own kind (as_bool for
+    // boolean, as_int for integer, ...); for another kind its result means nothing.
     kind type() const noexcept { return kind_; }
     bool as_bool() const noexcept { return u_.b; }
     std::int64_t as_int() const noexcept { return u_.i; }
@@ -154,8 +176,10 @@ private:
 };
 
 // The elements of a braced list (value::as_list), borrowed like the value.
+// A view: iterate it, or index it with i < size().
 class value_list {
 public:
+    // The `size` values at `data`.
     value_list(const value *data, std::size_t size) noexcept : data_(data), size_(size) {}
     const value *begin() const noexcept { return data_; }
     const value *end() const noexcept { return data_ + size_; }
@@ -169,9 +193,12 @@ private:
 inline value_list value::as_list() const noexcept { return {u_.l.data, u_.l.size}; }
 
 // One member of a braced list of properties: {"key", value}.
+// Borrowed like value. The key must be valid UTF-8 (invalid_utf8 at the call otherwise).
 struct property {
     std::string_view key;
     seglog::value value;
+    // {"key", value}: the one shape that compiles; the constructors below only exist to refuse
+    // the others at compile time with a readable message.
     property(std::string_view k, seglog::value v) noexcept : key(k), value(v) {}
 
     // Wrong shapes, refused with a message rather than "could not convert": a lone item
@@ -198,9 +225,14 @@ struct property {
 // Properties or traits (also context and integrations): a braced list of {key, value} pairs,
 // or a nlohmann::json object. Borrowed like value: build it in the call, never as a named
 // variable. A key written twice keeps its first value, at every level, as nlohmann::json does.
+// A nlohmann::json that is not an object (other than null) is refused at the call as
+// reason::not_an_object.
 class properties {
 public:
+    // None: `{}` or the default argument. The record then holds "properties":{} (or
+    // "traits":{}); context and integrations keep their defaults.
     properties() noexcept = default;
+    // {{"key", value}, ...}: members in the order written; a repeated key keeps its first value.
     properties(std::initializer_list<property> list) noexcept : list_(list) {}
     // A nlohmann::json object; null means "none" (the caller includes <nlohmann/json.hpp>).
     template <typename J, std::enable_if_t<std::is_same_v<J, nlohmann::json>, int> = 0>
@@ -213,8 +245,11 @@ public:
         json_ = &slot.j;
     }
 
+    // Given as a nlohmann::json (json() is valid) rather than braces (list() is).
     bool is_json() const noexcept { return json_ != nullptr; }
+    // The braced members; empty when is_json().
     std::initializer_list<property> list() const noexcept { return list_; }
+    // The object given; only when is_json().
     const nlohmann::json &json() const noexcept { return *json_; }
     // No members: an empty list, or a null or empty json.
     bool empty() const noexcept;
@@ -228,11 +263,15 @@ private:
 // merged over the defaults (context.library is always seglog's); integrations replaces the
 // default empty object. Both take braces or a nlohmann::json object:
 //   seglog::call_options().with_context({{"ip", "203.0.113.9"}, {"app", {{"build", 12}}}})
+// As for properties, a null nlohmann::json means none and any other non-object is refused
+// as reason::not_an_object. A context member named "library" is always left out.
 struct call_options {
-    properties context;
-    properties integrations;
+    properties context;       // merged into the record's "context"
+    properties integrations;  // the record's "integrations" (default {})
     std::optional<std::chrono::system_clock::time_point> timestamp; // default: time of the call
 
+    // Setters returning *this, to chain in the call. The timestamp is written in UTC with
+    // millisecond precision (YYYY-MM-DDTHH:MM:SS.mmmZ).
     call_options &with_context(const properties &c) noexcept { context = c; return *this; }
     call_options &with_integrations(const properties &i) noexcept { integrations = i; return *this; }
     call_options &with_timestamp(std::chrono::system_clock::time_point t) { timestamp = t; return *this; }

@@ -8,6 +8,7 @@
 
 // SEGLOG_LOCAL is for the library's own classes nested in exported ones (client::impl,
 // redactor::impl), which would otherwise be exported with their enclosing class.
+// Both are internal to the library: user code has no need for them.
 #if defined(__GNUC__) || defined(__clang__)
 #define SEGLOG_API __attribute__((visibility("default")))
 #define SEGLOG_LOCAL __attribute__((visibility("hidden")))

@@ -5,6 +5,9 @@
 // the demux sink recognises event records whatever the payload says and wherever it runs.
 // Event records are logged at level::off, which every logger and sink level lets through
 // (tracking has its own switch) and which never triggers a logger's flush_on.
+//
+// A custom event sink (a spdlog sink given to demux_sink as an event sink) reads records with
+// is_event_record() and event_json(); the macros' functions are below.
 
 #include <seglog/event.h>
 #include <seglog/export.h>
@@ -23,7 +26,10 @@ class redactor;
 // Segment's limit on one event, in bytes of its JSON: the default of config::max_event_bytes.
 inline constexpr std::size_t default_max_event_bytes = 32 * 1024;
 
+// Internal: the record mark and the interfaces the library's sinks implement. Not part of the
+// API; exported only because the inline code of this header and of the sinks refers to them.
 namespace detail {
+// The private tag whose address marks an event record.
 SEGLOG_API extern const char event_record_tag[];
 
 // An event sink that can take a record without a log_msg around it (segment_sink and
@@ -33,6 +39,7 @@ SEGLOG_API extern const char event_record_tag[];
 // (docs/performance.md has what that saves).
 class SEGLOG_API record_target {
 public:
+    // Takes one serialised, redacted event record (the JSON only, valid during the call).
     virtual void take_record(std::string_view record) = 0;
 
 protected:
@@ -60,6 +67,7 @@ protected:
     record_target *direct_ = nullptr; // owned through the router's event sinks
 };
 
+// The logger argument of the SEGLOG_LOGGER_* macros, as a reference.
 inline spdlog::logger &as_logger(spdlog::logger *l) noexcept { return *l; }
 inline spdlog::logger &as_logger(spdlog::logger &l) noexcept { return l; }
 template <typename L>
@@ -67,10 +75,13 @@ inline spdlog::logger &as_logger(const std::shared_ptr<L> &l) noexcept { return 
 } // namespace detail
 
 // True for a record written by seglog's event calls, false for every ordinary log line.
+// Whatever the line's text says: the mark is an address no text can forge. Thread-safe.
 inline bool is_event_record(const spdlog::details::log_msg &msg) noexcept {
     return msg.source.filename == detail::event_record_tag;
 }
 // The event's Segment Spec JSON, as it will be sent.
+// One JSON object with "messageId" first, already redacted. Only for an event record
+// (is_event_record(msg)); a view valid as long as `msg`.
 inline std::string_view event_json(const spdlog::details::log_msg &msg) noexcept {
     return {msg.payload.data(), msg.payload.size()};
 }
@@ -79,6 +90,16 @@ inline std::string_view event_json(const spdlog::details::log_msg &msg) noexcept
 // A rejected event is reported through seglog::set_error_handler and counted; nothing throws.
 // The logger's sinks must be seglog demux sinks (see attach()); otherwise the event is reported
 // as not_attached instead of being written to its log sinks.
+//
+// Each runs on the calling thread: the identity and required ids are checked, the event is
+// serialised with the rules and the size limit of the logger's demux (redactor, max_event_bytes)
+// and handed to the logger, whose sinks take it on this thread (or on spdlog's thread pool for
+// an async_logger). Refusal reasons: missing_identity, missing_event, missing_group_id,
+// missing_previous_id, not_an_object, non_finite_number, invalid_utf8, too_deep,
+// too_many_keys, event_too_large, not_attached. The tracking switch is not checked here (the
+// macros check it). Thread-safe as the logger is. The arguments are read during the call only.
+// What an event sink then does with the record (queue_full of the segment client, io_error of
+// a file) is reported by that sink.
 SEGLOG_API void log_track(spdlog::logger &logger, const identity &who, std::string_view event,
                           const properties &props = {}, const call_options &opts = {});
 SEGLOG_API void log_identify(spdlog::logger &logger, const identity &who, const properties &traits = {},

@@ -28,17 +28,25 @@ namespace seglog {
 
 struct config;
 
+// What a rule does to the value at its path. drop: the member is removed. mask: the value is
+// replaced by the rule's replacement text. hash: the value is replaced by
+// HMAC-SHA256(hash_key, value) in hex. When several rules reach one value, drop wins over
+// mask, mask over hash.
 enum class redact_action : std::uint8_t { drop, mask, hash };
 // "drop", "mask", "hash".
 SEGLOG_API const char *to_string(redact_action a) noexcept;
 
+// The text a mask rule writes unless it names its own.
 inline constexpr const char *default_mask = "[redacted]";
 
+// One rule: a key path (syntax above) and what to do with the value there. A plain value;
+// checked when a redactor is built from it (config::validate() checks the config's rules).
 struct redact_rule {
-    std::string path;
+    std::string path;                       // e.g. "properties.email", "traits.**.ssn"
     redact_action action = redact_action::drop;
     std::string replacement = default_mask; // mask only
 
+    // The three kinds of rule. A hash rule needs config::hash_key (SEGLOG_HASH_KEY).
     static redact_rule drop(std::string path) { return {std::move(path), redact_action::drop, default_mask}; }
     static redact_rule mask(std::string path, std::string replacement = default_mask) {
         return {std::move(path), redact_action::mask, std::move(replacement)};
@@ -50,6 +58,8 @@ struct redact_rule {
 };
 
 // How many values were redacted. A member removed from an event counts once, whatever it held.
+// Only events that pass every check at the call are counted (one the queue refuses later
+// has been counted already).
 struct redaction_counters {
     std::uint64_t dropped = 0;     // by a drop rule
     std::uint64_t masked = 0;      // replaced by a mask rule's text
@@ -59,6 +69,7 @@ struct redaction_counters {
 };
 
 // Why `path` cannot be used, or "" when it is well-formed (e.g. `it has an empty key`).
+// For a redact rule's path; what validate() and the config file report, without the prefix.
 SEGLOG_API std::string check_redact_path(const std::string &path);
 // Same for an allow-list entry (also refuses context paths: the allow-list covers
 // properties and traits).
@@ -66,30 +77,41 @@ SEGLOG_API std::string check_allow_path(const std::string &path);
 
 // An immutable, compiled set of rules; safe to share between threads. The counters are the
 // only mutable state (atomics).
+// attach() gives one to the demux (the macros' rules) and a client builds its own; build one
+// directly to test rules or to redact a nlohmann::json the way events are redacted.
 class SEGLOG_API redactor {
 public:
     // Throws config_error for a malformed path, a hash rule without a key, or a mask
     // replacement that is not UTF-8. The key is never part of a message.
+    // `allow`: the allow-list (check_allow_path syntax); empty means none. `hash_key`: the
+    // HMAC secret of hash rules (its minimum length is config::validate()'s to check).
     redactor(std::vector<redact_rule> rules, std::vector<std::string> allow = {}, std::string hash_key = {});
     ~redactor();
     redactor(const redactor &) = delete;
     redactor &operator=(const redactor &) = delete;
 
     // From cfg.redact, cfg.allow and cfg.hash_key; nullptr when there is nothing to apply.
+    // With no hash_key, hash rules drop instead (validate() refuses that whenever a destination
+    // is in force, so it only happens when nothing leaves). Throws config_error as the
+    // constructor does.
     static std::shared_ptr<const redactor> from_config(const config &cfg);
 
     // The redacted copy of one section's object ("properties", "traits" or "context"), as
     // every destination would see it. Throws std::invalid_argument when the object could not
     // be serialised (not valid UTF-8, NaN, too deep...).
+    // Also for another section name or an `object` that is not a JSON object. Not counted in
+    // counters(). The caller includes <nlohmann/json.hpp>.
     nlohmann::json apply(std::string_view section, const nlohmann::json &object) const;
     // HMAC-SHA256(key, data) as 64 lower-case hex digits: what a hash rule writes.
     std::string hash(std::string_view data) const;
     // What this redactor did so far (events serialised with it).
     redaction_counters counters() const noexcept;
 
+    // The rules and the allow-list it was built with, as given.
     const std::vector<redact_rule> &rules() const noexcept;
     const std::vector<std::string> &allow() const noexcept;
 
+    // Internal: the compiled rules, read by the library's serialiser; not part of the API.
     struct impl;
     const impl &internals() const noexcept { return *impl_; }
 
@@ -98,6 +120,7 @@ private:
 };
 
 // What every redactor of the process did so far.
+// The sum over every redactor, including those already destroyed. Thread-safe.
 SEGLOG_API redaction_counters redaction_stats() noexcept;
 
 } // namespace seglog

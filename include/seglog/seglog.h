@@ -1,5 +1,8 @@
 #pragma once
 // seglog: logging and Segment event tracking through one spdlog logger.
+// The umbrella header: the whole public API (docs/api.md is its reference). Like every seglog
+// header it includes <nlohmann/json_fwd.hpp> only; include <nlohmann/json.hpp> where you
+// build or pass a nlohmann::json.
 
 #include <seglog/attach.h>
 #include <seglog/client.h>

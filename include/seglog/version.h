@@ -1,4 +1,5 @@
 #pragma once
+// seglog's version, for the preprocessor (SEGLOG_VERSION_*) and at run time (seglog::version).
 
 #define SEGLOG_VERSION_MAJOR 0
 #define SEGLOG_VERSION_MINOR 1
