@@ -23,8 +23,8 @@ struct SEGLOG_API destination {
     // file, one event per line; console: one readable line per event among the log lines;
     // off: nowhere (only valid alone).
     enum class kind { segment, file, console, off };
-    kind type = kind::file;
-    std::string path; // for kind::file
+    kind type = kind::file; // which destination
+    std::string path;       // for kind::file
 
     // The four destinations, as parse() would build them from "segment", "file:<p>",
     // "console" and "off". A relative file path is relative to the working directory.

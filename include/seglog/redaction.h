@@ -43,8 +43,8 @@ inline constexpr const char *default_mask = "[redacted]";
 // checked when a redactor is built from it (config::validate() checks the config's rules).
 struct redact_rule {
     std::string path;                       // e.g. "properties.email", "traits.**.ssn"
-    redact_action action = redact_action::drop;
-    std::string replacement = default_mask; // mask only
+    redact_action action = redact_action::drop; // what happens to the value
+    std::string replacement = default_mask;     // mask only
 
     // The three kinds of rule. A hash rule needs config::hash_key (SEGLOG_HASH_KEY).
     static redact_rule drop(std::string path) { return {std::move(path), redact_action::drop, default_mask}; }
@@ -52,6 +52,7 @@ struct redact_rule {
         return {std::move(path), redact_action::mask, std::move(replacement)};
     }
     static redact_rule hash(std::string path) { return {std::move(path), redact_action::hash, default_mask}; }
+    // Same path, action and replacement.
     bool operator==(const redact_rule &o) const {
         return path == o.path && action == o.action && replacement == o.replacement;
     }

@@ -19,7 +19,7 @@ struct stats {
     std::uint64_t accepted = 0;       // entered the queue
     std::uint64_t delivered = 0;      // acknowledged by a 2xx
     std::uint64_t failed = 0;         // given up on in delivery (rejected, unauthorized, retries_exhausted)
-    std::uint64_t dropped = 0;        // never accepted (validation, queue_full, closed)
+    std::uint64_t dropped = 0;        // never accepted (validation, invalid_record, queue_full, closed)
     std::uint64_t evicted = 0;        // accepted, then pushed out of a full queue (drop_oldest)
     std::uint64_t returned = 0;       // handed back by close()
     // failed + dropped + evicted + returned, by reason. For the events accepted:

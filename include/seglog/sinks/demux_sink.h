@@ -77,6 +77,7 @@ private:
 using demux_sink_mt = demux_sink<std::mutex>;
 using demux_sink_st = demux_sink<spdlog::details::null_mutex>;
 
+// Compiled once, in libseglog: code that includes this header instantiates nothing.
 extern template class demux_sink<std::mutex>;
 extern template class demux_sink<spdlog::details::null_mutex>;
 

@@ -59,6 +59,7 @@ private:
 using file_event_sink_mt = file_event_sink<std::mutex>;
 using file_event_sink_st = file_event_sink<spdlog::details::null_mutex>;
 
+// Compiled once, in libseglog: code that includes this header instantiates nothing.
 extern template class file_event_sink<std::mutex>;
 extern template class file_event_sink<spdlog::details::null_mutex>;
 
