@@ -121,8 +121,8 @@ TEST_CASE("every seglog::reason has a row in the reasons table, and every row is
 
 TEST_CASE("every field of seglog::stats has a row, and every row is a field") {
     const std::string md = read_source("docs/api.md");
-    const std::set<std::string> fields =
-        data_members(between(read_source("include/seglog/stats.h"), "struct stats {", "};"));
+    const std::set<std::string> fields = data_members(
+        between(read_source("include/seglog/stats.h"), "struct stats {", "};"));
     REQUIRE(fields.count("accepted") == 1);
     REQUIRE(fields.count("by_reason") == 1);
     const std::set<std::string> rows = first_column(section(md, "### `seglog::stats`"));
@@ -132,8 +132,8 @@ TEST_CASE("every field of seglog::stats has a row, and every row is a field") {
 
 TEST_CASE("every field of seglog::config has a row, and every row is a field") {
     const std::string md = read_source("docs/api.md");
-    const std::set<std::string> fields =
-        data_members(between(read_source("include/seglog/config.h"), "struct SEGLOG_API config {", "};"));
+    const std::set<std::string> fields = data_members(
+        between(read_source("include/seglog/config.h"), "struct SEGLOG_API config {", "};"));
     REQUIRE(fields.count("write_key") == 1);
     REQUIRE(fields.count("flush_interval") == 1);
     REQUIRE(fields.count("env_reader") == 0);
@@ -147,8 +147,8 @@ TEST_CASE("the environment variables listed are exactly those the configuration 
     std::set<std::string> read;
     const std::regex literal(R"re("((?:SEGLOG|SEGMENT)_[A-Z_]+|APP_ENV|ENVIRONMENT)")re");
     for (const auto &entry : std::filesystem::directory_iterator(source_root + "/src/config")) {
-        const std::set<std::string> found =
-            matches(read_source(entry.path().lexically_relative(source_root).string()), literal);
+        const std::set<std::string> found = matches(read_source(entry.path().lexically_relative(source_root).string()),
+                                                    literal);
         read.insert(found.begin(), found.end());
     }
     REQUIRE(read.count("SEGMENT_WRITE_KEY") == 1);
@@ -178,8 +178,8 @@ TEST_CASE("every public macro is in the reference, and every SEGLOG_/SEGMENT_ na
 
 TEST_CASE("every installed header is in the reference, and every header it names is installed") {
     const std::string md = read_source("docs/api.md");
-    const std::set<std::string> installed =
-        matches(read_source("include/seglog/meson.build"), std::regex(R"('((?:sinks/)?\w+\.h)')"));
+    const std::set<std::string> installed = matches(read_source("include/seglog/meson.build"),
+                                                    std::regex(R"('((?:sinks/)?\w+\.h)')"));
     REQUIRE(installed.count("sinks/demux_sink.h") == 1);
     const std::set<std::string> named = matches(md, std::regex(R"(<seglog/([\w/]+\.h)>)"));
     CHECK_MESSAGE(missing(installed, named).empty(), "headers not in docs/api.md: " << missing(installed, named));
@@ -204,8 +204,8 @@ TEST_CASE("every exported class and function, and every member function of clien
     std::set<std::string> names = matches(code, std::regex(R"((?:class|struct) SEGLOG_API (\w+))"));
     const std::set<std::string> functions = matches(code, std::regex(R"(SEGLOG_API [^;{()]*?\b([a-z]\w*)\()"));
     names.insert(functions.begin(), functions.end());
-    const std::string client_body =
-        between(read_source("include/seglog/client.h"), "class SEGLOG_API client {", "private:");
+    const std::string client_body = between(read_source("include/seglog/client.h"), "class SEGLOG_API client {",
+                                            "private:");
     const std::set<std::string> members = matches(client_body, std::regex(R"(\b([a-z_]+)\()"));
     names.insert(members.begin(), members.end());
     REQUIRE(names.count("attach") == 1);

@@ -83,7 +83,7 @@ SEGLOG_API void set_error_handler(error_handler handler);
 // Counters of call-site rejections, by reason (index with static_cast<int>(reason)).
 // Counts what set_error_handler's handler is given, since the process started.
 struct call_site_counters {
-    std::uint64_t rejected_total = 0;            // every reason together
+    std::uint64_t rejected_total = 0;           // every reason together
     std::uint64_t by_reason[reason_count] = {}; // the same, by reason
 };
 // A copy of the process-wide counters; thread-safe, lock-free.

@@ -42,7 +42,7 @@ inline constexpr const char *default_mask = "[redacted]";
 // One rule: a key path (syntax above) and what to do with the value there. A plain value;
 // checked when a redactor is built from it (config::validate() checks the config's rules).
 struct redact_rule {
-    std::string path;                       // e.g. "properties.email", "traits.**.ssn"
+    std::string path;                           // e.g. "properties.email", "traits.**.ssn"
     redact_action action = redact_action::drop; // what happens to the value
     std::string replacement = default_mask;     // mask only
 
