@@ -166,8 +166,7 @@ struct SEGLOG_API config {
     // rule paths and the allow-list are listed, never a secret.
     std::string describe() const;
     // The destinations in force: `destinations`, or the default file when none is set,
-    // or none at all when tracking is off.
-    // (`off` alone gives none too.)
+    // or none at all when tracking is off (or when the list is `off` alone).
     std::vector<destination> effective_destinations() const;
 };
 
