@@ -2,6 +2,7 @@
 // with sync and async loggers, from several threads, whatever the text of a line says.
 #include <doctest/doctest.h>
 
+#include "async_logging.h"
 #include "collecting_sink.h"
 
 #include <seglog/demux_sink.h>
@@ -135,8 +136,8 @@ TEST_CASE("4 threads x 5,000 events and lines through a sync logger: each once, 
 
 TEST_CASE("4 threads x 5,000 events and lines through an async logger (block): each once, on its side") {
     routed r;
-    auto pool = std::make_shared<spdlog::details::thread_pool>(1024, 1);
-    auto logger = std::make_shared<spdlog::async_logger>("async", r.demux, pool, spdlog::async_overflow_policy::block);
+    seglog_test::async_logging async("async", r.demux, 1024, 1, spdlog::async_overflow_policy::block);
+    auto &logger = async.logger;
     produce(*logger);
     logger->flush(); // queued behind every record; the demux flushes both sides when it gets there
     REQUIRE(r.events->wait_for([](const auto &, int flushes) { return flushes > 0; }));
@@ -146,17 +147,12 @@ TEST_CASE("4 threads x 5,000 events and lines through an async logger (block): e
     CHECK(t.duplicate_lines == 0);
     CHECK(t.events.size() == std::size_t{producer_threads} * per_thread);
     CHECK(t.lines.size() == std::size_t{producer_threads} * per_thread);
-    // The pool's thread holds a reference to the logger in each record until it has processed
-    // it: join it first, so the logger is freed here (libspdlog is not instrumented for TSan,
-    // which would otherwise see the pool thread free it without the matching release).
-    pool.reset();
 }
 
 TEST_CASE("async logger with overrun_oldest: records may be dropped by spdlog, never duplicated or crossed") {
     routed r;
-    auto pool = std::make_shared<spdlog::details::thread_pool>(64, 1);
-    auto logger = std::make_shared<spdlog::async_logger>("async-overrun", r.demux, pool,
-                                                         spdlog::async_overflow_policy::overrun_oldest);
+    seglog_test::async_logging async("async-overrun", r.demux, 64, 1, spdlog::async_overflow_policy::overrun_oldest);
+    auto &logger = async.logger;
     produce(*logger);
     logger->flush(); // posted last, so it is never the one overrun
     REQUIRE(r.events->wait_for([](const auto &, int flushes) { return flushes > 0; }));
@@ -165,9 +161,8 @@ TEST_CASE("async logger with overrun_oldest: records may be dropped by spdlog, n
     CHECK(t.duplicate_events == 0);
     CHECK(t.duplicate_lines == 0);
     // Everything posted was either delivered to its side or counted as overrun by spdlog.
-    CHECK(t.events.size() + t.lines.size() + pool->overrun_counter() ==
+    CHECK(t.events.size() + t.lines.size() + async.pool->overrun_counter() ==
           2 * std::size_t{producer_threads} * per_thread);
-    pool.reset(); // see above: the logger is freed on this thread
 }
 
 TEST_CASE("a forged line is never routed as an event") {
@@ -200,8 +195,8 @@ TEST_CASE("a forged line is never routed as an event") {
 
 TEST_CASE("a forged line is never routed as an event through an async logger either") {
     routed r;
-    auto pool = std::make_shared<spdlog::details::thread_pool>(128, 1);
-    auto logger = std::make_shared<spdlog::async_logger>("async-forged", r.demux, pool);
+    seglog_test::async_logging async("async-forged", r.demux, 128);
+    auto &logger = async.logger;
     SEGLOG_LOGGER_TRACK(logger, seglog::user("u-42"), "E");
     logger->flush();
     REQUIRE(r.events->wait_for([](const auto &items, int flushes) { return flushes > 0 && items.size() == 1; }));
@@ -212,7 +207,6 @@ TEST_CASE("a forged line is never routed as an event through an async logger eit
     REQUIRE(r.lines->wait_for([](const auto &, int flushes) { return flushes > 1; }));
     CHECK(r.events->size() == 1);
     CHECK(r.lines->size() == 2);
-    pool.reset(); // see above: the logger is freed on this thread
 }
 
 } // TEST_SUITE
@@ -533,11 +527,9 @@ TEST_CASE("echo, a second event sink, a second demux or an async logger: records
         auto demux = std::make_shared<seglog::demux_sink_mt>(std::vector<spdlog::sink_ptr>{},
                                                              std::vector<spdlog::sink_ptr>{taker});
         {
-            auto pool = std::make_shared<spdlog::details::thread_pool>(128, 1);
-            auto logger = std::make_shared<spdlog::async_logger>("async-direct", demux, pool);
-            SEGLOG_LOGGER_TRACK(logger, who, "Queued");
-            logger.reset();
-            pool.reset(); // the pool's thread handles what is queued, then is joined
+            seglog_test::async_logging async("async-direct", demux, 128);
+            SEGLOG_LOGGER_TRACK(async.logger, who, "Queued");
+            async.drain(); // the pool's thread handles what is queued, then is joined
         }
         CHECK(taker->via_take.empty());
         REQUIRE(taker->via_log.size() == 1);
@@ -614,13 +606,11 @@ TEST_CASE("macros take braces, a json object and call_options, through any kind 
     CHECK(j[8].at("integrations") == integrations);
 
     // An async logger through its shared_ptr type.
-    auto pool = std::make_shared<spdlog::details::thread_pool>(64, 1);
-    std::shared_ptr<spdlog::async_logger> async =
-        std::make_shared<spdlog::async_logger>("async-macros", r.demux, pool);
-    SEGLOG_LOGGER_TRACK(async, who, "Async");
-    async->flush();
+    seglog_test::async_logging async("async-macros", r.demux, 64);
+    std::shared_ptr<spdlog::async_logger> &async_ptr = async.logger;
+    SEGLOG_LOGGER_TRACK(async_ptr, who, "Async");
+    async_ptr->flush();
     REQUIRE(r.events->wait_for([](const auto &items, int flushes) { return flushes > 0 && items.size() == 10; }));
-    pool.reset(); // joins its thread: the logger is freed on this one (see the async tests above)
 }
 
 TEST_CASE("the default-logger macros use spdlog's default logger") {

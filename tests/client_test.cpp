@@ -2,6 +2,7 @@
 // loopback collector, a real HTTP server on 127.0.0.1. Every test waits on a condition
 // (client.flush(timeout), collector.wait_for(...)); a timeout here is a failure, never a
 // measurement, and nothing sleeps to synchronise.
+#include "async_logging.h"
 #include "collector.h"
 
 #include <doctest/doctest.h>
@@ -1326,17 +1327,11 @@ TEST_CASE("segment_sink_mt behind demux_sink_mt, spdlog::async_logger, several t
                                                          std::vector<spdlog::sink_ptr>{segment});
     constexpr int threads = 4, per_thread = 500;
     {
-        auto pool = std::make_shared<spdlog::details::thread_pool>(1024, 2);
-        auto logger = std::make_shared<spdlog::async_logger>("async-demux", demux, pool,
-                                                             spdlog::async_overflow_policy::block);
-        write_from_threads(*logger, threads, per_thread);
+        seglog_test::async_logging async("async-demux", demux, 1024, 2, spdlog::async_overflow_policy::block);
+        write_from_threads(*async.logger, threads, per_thread);
         // The pool hands records over on its own threads: wait until all events arrived.
         REQUIRE(c.wait_for_unique(threads * per_thread, patience));
-        // Pool first: it drains the remaining log lines and joins its threads, which hold a
-        // reference to the logger per record; the logger is then freed on this thread.
-        pool.reset();
-        logger.reset();
-    }
+    } // the pool drains the remaining log lines and is joined
     REQUIRE(segment->client().flush(patience).complete);
 
     check_each_event_once(c, threads, per_thread);
