@@ -22,11 +22,20 @@ struct temp_dir {
     }
     ~temp_dir() {
         std::error_code ec;
+        // A test may have taken its own permissions away to see a write fail.
+        std::filesystem::permissions(path, std::filesystem::perms::owner_all, std::filesystem::perm_options::add, ec);
         std::filesystem::remove_all(path, ec);
     }
     temp_dir(const temp_dir &) = delete;
     temp_dir &operator=(const temp_dir &) = delete;
     std::string file(const std::string &name) const { return path + "/" + name; }
+    std::string operator/(const std::string &name) const { return file(name); }
+    // Writes `text` to the file `name` in the directory; returns its path.
+    std::string write(const std::string &name, const std::string &text) const {
+        const std::string p = file(name);
+        std::ofstream(p) << text;
+        return p;
+    }
 };
 
 inline std::vector<std::string> read_lines(const std::string &path) {
