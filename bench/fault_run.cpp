@@ -1,5 +1,5 @@
 // The fault run: seglog's delivery promise under a matrix of injected faults, against the
-// loopback collector (tests/support/collector.h). Each fault runs in its own forked process
+// loopback collector (collector/collector.h). Each fault runs in its own forked process
 // (so that peak RSS is that fault's alone): a producer tracks N events as fast as it can, then
 // flush() and close(); the row says what the collector received (unique ids, duplicates) and
 // what the client reports (delivered, dropped by reason, returned by close), and checks the

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "config.h"
 #include "temp_files.h"
 
 using nlohmann::json;
@@ -37,13 +38,7 @@ struct temp_dir : seglog_test::temp_dir {
     temp_dir() : seglog_test::temp_dir("seglog-attach") {}
 };
 
-
-seglog::config file_config(const std::string &path) {
-    seglog::config cfg;
-    cfg.environment = "test";
-    cfg.destinations = {seglog::destination::file(path)};
-    return cfg;
-}
+using seglog_test::file_config;
 
 // attach() applies cfg.tracking to the process-wide switch; every test leaves it on.
 struct tracking_restorer {

@@ -6,6 +6,8 @@
 
 #include "collecting_sink.h"
 #include "collector.h"
+#include "config.h"
+#include "stderr_capture.h"
 
 #include "common/errors.h"
 #include "event/json_writer.h"
@@ -22,7 +24,6 @@
 #include <spdlog/logger.h>
 #include <spdlog/sinks/ostream_sink.h>
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -40,6 +41,7 @@ using nlohmann::json;
 using seglog::reason;
 using seglog::redact_rule;
 using namespace std::chrono_literals;
+using seglog_test::stderr_capture;
 
 namespace {
 
@@ -70,35 +72,6 @@ std::string base64(const std::string &in) {
     }
     return out;
 }
-
-// Every byte written to file descriptor 2 while it lives lands in a file.
-class stderr_capture {
-public:
-    stderr_capture() : path_(temp_path("stderr.txt")) {
-        std::fflush(stderr);
-        saved_ = ::dup(2);
-        const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        REQUIRE(fd >= 0);
-        ::dup2(fd, 2);
-        ::close(fd);
-    }
-    ~stderr_capture() { restore(); }
-    std::string text() {
-        restore();
-        return read_all(path_);
-    }
-
-private:
-    void restore() {
-        if (saved_ < 0) return;
-        std::fflush(stderr);
-        ::dup2(saved_, 2);
-        ::close(saved_);
-        saved_ = -1;
-    }
-    std::string path_;
-    int saved_ = -1;
-};
 
 class error_log {
 public:
@@ -208,12 +181,9 @@ private:
     std::vector<std::string> bodies_;
 };
 
+// segment_config() against the HTTPS server: two attempts, quick backoffs.
 seglog::config https_config(const std::string &url) {
-    seglog::config cfg;
-    cfg.destinations = {seglog::destination::segment()};
-    cfg.write_key = "wk-tls-test";
-    cfg.host = url;
-    cfg.flush_interval = 60s;
+    seglog::config cfg = seglog_test::segment_config(url);
     cfg.max_attempts = 2;
     cfg.backoff_base = 10ms;
     cfg.backoff_cap = 20ms;

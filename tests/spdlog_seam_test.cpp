@@ -3,6 +3,7 @@
 // seam (not the rest of seglog) is what must then be adapted.
 #include <doctest/doctest.h>
 
+#include "async_logging.h"
 #include "bridge/spdlog_seam.h"
 
 #include <spdlog/async.h>
@@ -86,11 +87,10 @@ TEST_CASE("sink_it_: each sink whose level lets the record through; level::off p
 }
 
 TEST_CASE("sink_it_ of an async_logger queues the record for the thread pool's thread") {
-    auto pool = std::make_shared<spdlog::details::thread_pool>(16, 1);
     auto sink = std::make_shared<recording_sink>();
-    auto logger = std::make_shared<spdlog::async_logger>("seam-async", sink, pool);
+    seglog_test::async_logging async("seam-async", sink, 16);
 
-    sink_record(*logger, record("seam-async", spdlog::level::off, "queued"));
+    sink_record(*async.logger, record("seam-async", spdlog::level::off, "queued"));
     REQUIRE(sink->wait_for_items(1));
     const auto items = sink->items();
     CHECK(items[0].payload == "queued");

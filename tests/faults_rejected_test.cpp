@@ -1,0 +1,93 @@
+// seglog's promise when the collector refuses a batch (400 with a poisoned event, 401, 403,
+// 404, 501): split or dropped with the right reason, never retried, never the write key in a
+// message; the books reconcile exactly (tests/support/pipeline.h).
+#include "pipeline.h"
+
+#include <doctest/doctest.h>
+
+#include <seglog/seglog.h>
+
+#include <set>
+#include <string>
+
+using namespace std::chrono_literals;
+using namespace seglog_test;
+using seglog::reason;
+using seglog::loopback::reply;
+
+// ---------------------------------------------------------------------------------------------
+TEST_SUITE("faults") {
+
+TEST_CASE("400 for a batch with one poisoned event: split until it is alone") {
+    pipeline p;
+    p.col.poison_property("poison");
+    p.start();
+    std::string poisoned;
+    for (int i = 0; i < 120; ++i) REQUIRE(p.push(i, 0, i == 37));
+    p.flush();
+    p.close_within(5s);
+    const auto s = p.stats();
+    CHECK(s.delivered == 119);
+    CHECK(s.failed == 1);
+    CHECK(s.by_reason[static_cast<int>(reason::rejected)] == 1);
+    CHECK(p.l.seqs(p.l.reported[reason::rejected]) == std::set<int>{37});
+    for (auto &e : p.l.errors)
+        if (e.code == reason::rejected) {
+            CHECK(e.http_status == 400);
+            CHECK(e.message_ids.size() == 1);
+        }
+    // log2(50) halvings at most, each 400 on the half holding the poison.
+    std::size_t rejections = 0;
+    for (auto &r : p.col.requests()) rejections += r.status == 400;
+    CHECK(rejections <= 7);
+    CHECK(p.col.unique_count() == 119);
+    p.reconcile();
+}
+
+TEST_CASE("401: one clear error per batch, never retried, never the key") {
+    pipeline p;
+    p.col.set_default(401);
+    p.start();
+    p.track_n(100);
+    p.flush();
+    p.close_within(1s);
+    const auto s = p.stats();
+    CHECK(s.failed == 100);
+    CHECK(s.by_reason[static_cast<int>(reason::unauthorized)] == 100);
+    CHECK(s.retried == 0);
+    CHECK(s.batches_sent == p.col.request_count());
+    for (auto &r : p.col.requests()) CHECK_FALSE(r.has_header("X-Retry-Count"));
+    std::size_t unauthorized = 0;
+    for (auto &e : p.l.errors) {
+        CHECK(e.message.find(k_write_key) == std::string::npos);
+        CHECK(e.message.find(k_write_key.substr(0, 12)) == std::string::npos);
+        if (e.code != reason::unauthorized) continue;
+        ++unauthorized;
+        CHECK(e.http_status == 401);
+        CHECK(e.message.find("write key") != std::string::npos);
+    }
+    CHECK(unauthorized == p.col.request_count()); // one per batch, each naming the problem
+    p.reconcile();
+}
+
+TEST_CASE("non-retryable answers: 404 and 501 dropped as rejected, never retried") {
+    for (int status : {404, 501, 403}) {
+        CAPTURE(status);
+        pipeline p;
+        p.col.set_default(status);
+        p.start();
+        p.track_n(80);
+        p.flush();
+        p.close_within(1s);
+        const auto s = p.stats();
+        const reason why = status == 403 ? reason::unauthorized : reason::rejected;
+        CHECK(s.failed == 80);
+        CHECK(s.by_reason[static_cast<int>(why)] == 80);
+        CHECK(s.retried == 0);
+        CHECK(s.batches_sent == p.col.request_count());
+        for (auto &r : p.col.requests()) CHECK_FALSE(r.has_header("X-Retry-Count"));
+        p.reconcile();
+    }
+}
+
+} // TEST_SUITE("faults")
