@@ -20,7 +20,9 @@ struct percentiles {
 // Sorts `v` in place.
 inline percentiles summarize(std::vector<double> &v) {
     std::sort(v.begin(), v.end());
-    auto at = [&](double q) { return v.empty() ? 0.0 : v[std::min(v.size() - 1, static_cast<std::size_t>(q * v.size()))]; };
+    auto at = [&](double q) {
+        return v.empty() ? 0.0 : v[std::min(v.size() - 1, static_cast<std::size_t>(q * v.size()))];
+    };
     return {at(0.50), at(0.99), at(0.999), v.empty() ? 0.0 : v.back()};
 }
 

@@ -2,9 +2,9 @@
 // nested braces, an object and an array of objects; nested-json: the same with its nested
 // values built as nlohmann::json in each call), measured
 // burst-and-pause: a burst of calls is timed together, then the producer pauses so the worker
-// drains, many times over (--timing call times every call on its own instead). The figure is what a request handler pays, not queue
-// saturation. Variants: 1 or 2 producer threads, sync or async logger, collector up or down,
-// and tracking switched off; and, for scale, a plain spdlog line timed the same way.
+// drains, many times over (--timing call times every call on its own instead). The figure is what a request handler
+// pays, not queue saturation. Variants: 1 or 2 producer threads, sync or async logger, collector up or down, and
+// tracking switched off; and, for scale, a plain spdlog line timed the same way.
 //
 // The median cost of an empty steady_clock bracket (printed as "timer") is subtracted from
 // every timed interval.
@@ -75,14 +75,16 @@ std::vector<double> timed(const options &o, Call &&call, Alt &&alt, std::vector<
                 const auto t0 = clk::now();
                 f(++n);
                 const auto t1 = clk::now();
-                if (keep) into.push_back(std::max(0.0, std::chrono::duration<double, std::nano>(t1 - t0).count() - timer_ns));
+                if (keep)
+                    into.push_back(std::max(0.0, std::chrono::duration<double, std::nano>(t1 - t0).count() - timer_ns));
             }
         } else {
             const auto t0 = clk::now();
             for (int i = 0; i < o.burst; ++i) f(++n);
             const auto t1 = clk::now();
             if (keep)
-                into.push_back(std::max(0.0, std::chrono::duration<double, std::nano>(t1 - t0).count() - timer_ns) / o.burst);
+                into.push_back(std::max(0.0, std::chrono::duration<double, std::nano>(t1 - t0).count() - timer_ns) /
+                               o.burst);
         }
     };
     for (int b = -o.warmup_bursts; b < o.bursts; ++b) {
@@ -94,12 +96,14 @@ std::vector<double> timed(const options &o, Call &&call, Alt &&alt, std::vector<
 }
 template <typename Call>
 std::vector<double> timed(const options &o, Call &&call) {
-    return timed(o, call, [](long) {}, nullptr);
+    return timed(
+        o, call, [](long) {}, nullptr);
 }
 
 // The plain spdlog line the reference and --paired time: the same five values, formatted.
 void reference_line(spdlog::logger &logger, long n) {
-    SPDLOG_LOGGER_INFO(&logger, "order_id={} revenue={} items={} gift={} currency={}", "o-12345", 42.5, n, false, "EUR");
+    SPDLOG_LOGGER_INFO(&logger, "order_id={} revenue={} items={} gift={} currency={}", "o-12345", 42.5, n, false,
+                       "EUR");
 }
 
 // One producer of SEGLOG_TRACK calls; with `paired`, every other burst is the reference line on
@@ -112,14 +116,15 @@ std::vector<double> produce(spdlog::logger &logger, const options &o, spdlog::lo
     auto reference = [&](long n) { reference_line(*paired, n); };
     std::vector<double> *const alt_out = paired ? paired_out : nullptr;
     switch (o.props) {
-    case property_set::flat:
-        break;
+    case property_set::flat: break;
     case property_set::nested:
         return timed(
             o,
             [&](long n) {
                 SEGLOG_LOGGER_TRACK(&logger, who, "Order Completed",
-                                    {{"order_id", "o-12345"}, {"revenue", 42.5}, {"currency", "EUR"},
+                                    {{"order_id", "o-12345"},
+                                     {"revenue", 42.5},
+                                     {"currency", "EUR"},
                                      {"shipping", {{"method", "express"}, {"cost", 4.5}}},
                                      {"products", {{{"sku", "a-1"}, {"qty", n}}, {{"sku", "b-2"}, {"qty", 1}}}}});
             },
@@ -129,19 +134,21 @@ std::vector<double> produce(spdlog::logger &logger, const options &o, spdlog::lo
             o,
             [&](long n) {
                 SEGLOG_LOGGER_TRACK(&logger, who, "Order Completed",
-                                    {{"order_id", "o-12345"}, {"revenue", 42.5}, {"currency", "EUR"},
+                                    {{"order_id", "o-12345"},
+                                     {"revenue", 42.5},
+                                     {"currency", "EUR"},
                                      {"shipping", nlohmann::json{{"method", "express"}, {"cost", 4.5}}},
-                                     {"products", nlohmann::json::array({{{"sku", "a-1"}, {"qty", n}},
-                                                                         {{"sku", "b-2"}, {"qty", 1}}})}});
+                                     {"products", nlohmann::json::array(
+                                                      {{{"sku", "a-1"}, {"qty", n}}, {{"sku", "b-2"}, {"qty", 1}}})}});
             },
             reference, alt_out);
     }
     return timed(
         o,
         [&](long n) {
-            SEGLOG_LOGGER_TRACK(&logger, who, "Order Completed",
-                                {{"order_id", "o-12345"}, {"revenue", 42.5}, {"items", n}, {"gift", false},
-                                 {"currency", "EUR"}});
+            SEGLOG_LOGGER_TRACK(
+                &logger, who, "Order Completed",
+                {{"order_id", "o-12345"}, {"revenue", 42.5}, {"items", n}, {"gift", false}, {"currency", "EUR"}});
         },
         reference, alt_out);
 }
@@ -183,8 +190,8 @@ void run(const char *label, bool async, int threads, bool collector_up, const op
     std::vector<std::thread> ts;
     for (int t = 0; t < threads; ++t)
         ts.emplace_back([&, t] {
-            results[static_cast<std::size_t>(t)] =
-                produce(*logger, o, paired ? &ref_logger : nullptr, paired ? &reference : nullptr);
+            results[static_cast<std::size_t>(t)] = produce(*logger, o, paired ? &ref_logger : nullptr,
+                                                           paired ? &reference : nullptr);
         });
     for (auto &t : ts) t.join();
     std::vector<double> all;
@@ -237,15 +244,16 @@ void switched_off(long calls) {
         std::atomic_signal_fence(std::memory_order_seq_cst); // keep the loop from being folded
     }
     const double ns = std::chrono::duration<double, std::nano>(clk::now() - t0).count() / static_cast<double>(calls);
-    std::printf("%-44s %.2f ns per call (%ld calls, property expressions evaluated: %ld)\n", "tracking switched off", ns,
-                calls, evaluated);
+    std::printf("%-44s %.2f ns per call (%ld calls, property expressions evaluated: %ld)\n", "tracking switched off",
+                ns, calls, evaluated);
     set_tracking(true);
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-    options o{std::stoi(bench::arg(argc, argv, "--bursts", "20000")), std::stoi(bench::arg(argc, argv, "--burst", "32")),
+    options o{std::stoi(bench::arg(argc, argv, "--bursts", "20000")),
+              std::stoi(bench::arg(argc, argv, "--burst", "32")),
               std::chrono::microseconds(std::stoi(bench::arg(argc, argv, "--pause-us", "200")))};
     const std::string timing = bench::arg(argc, argv, "--timing", "burst");
     if (timing != "burst" && timing != "call") {

@@ -46,12 +46,13 @@ struct options {
 };
 
 [[noreturn]] void usage(const char *why) {
-    std::fprintf(stderr,
-                 "bench_delivery: %s\n"
-                 "usage: bench_delivery [--events N] [--gzip] [--overflow block|drop_newest] "
-                 "[--flush-at N] [--max-in-flight N] [--max-batch-bytes N] [--delay-ms N] [--block-timeout-ms N] [--parse-bodies] "
-                 "[--worker-nice N]\n",
-                 why);
+    std::fprintf(
+        stderr,
+        "bench_delivery: %s\n"
+        "usage: bench_delivery [--events N] [--gzip] [--overflow block|drop_newest] "
+        "[--flush-at N] [--max-in-flight N] [--max-batch-bytes N] [--delay-ms N] [--block-timeout-ms N] [--parse-bodies] "
+        "[--worker-nice N]\n",
+        why);
     std::exit(2);
 }
 
@@ -207,9 +208,9 @@ int main(int argc, char **argv) {
     using clock = std::chrono::steady_clock;
     const auto t0 = clock::now();
     for (std::size_t i = 0; i < opt.events; ++i) {
-        SEGLOG_TRACK(users[i % users.size()], "Order Completed",
-                     {{"order_id", static_cast<std::uint64_t>(i)}, {"revenue", 42.5}, {"currency", "EUR"},
-                      {"plan", "pro"}});
+        SEGLOG_TRACK(
+            users[i % users.size()], "Order Completed",
+            {{"order_id", static_cast<std::uint64_t>(i)}, {"revenue", 42.5}, {"currency", "EUR"}, {"plan", "pro"}});
     }
     const auto t_calls = clock::now();
     const auto fr = client->flush(std::chrono::minutes(10));
@@ -242,7 +243,8 @@ int main(int argc, char **argv) {
                 static_cast<unsigned long long>(s.retried));
     std::printf("  bytes on wire:    %llu (%.1f bytes/event%s)\n", static_cast<unsigned long long>(s.bytes_sent),
                 s.delivered ? static_cast<double>(s.bytes_sent) / s.delivered : 0.0, opt.gzip ? ", gzip" : "");
-    std::printf("  peak RSS:         %.1f MiB (client process; the collector runs in a child)\n", peak_rss_kib() / 1024.0);
+    std::printf("  peak RSS:         %.1f MiB (client process; the collector runs in a child)\n",
+                peak_rss_kib() / 1024.0);
 
     const auto left = client->close(std::chrono::seconds(10));
     if (!left.empty()) std::printf("  returned by close: %zu\n", left.size());

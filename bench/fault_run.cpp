@@ -36,10 +36,10 @@ namespace {
 struct fault {
     std::string name;
     std::string what;
-    std::size_t events_factor = 1;                         // x --events
-    std::function<void(st::collector &)> before;           // set the faults up
-    std::function<void(seglog::config &)> tune;            // client options for this fault
-    std::function<void(st::collector &)> during;           // runs beside the producer (down/up)
+    std::size_t events_factor = 1;               // x --events
+    std::function<void(st::collector &)> before; // set the faults up
+    std::function<void(seglog::config &)> tune;  // client options for this fault
+    std::function<void(st::collector &)> during; // runs beside the producer (down/up)
 };
 
 std::vector<fault> matrix() {
@@ -57,16 +57,15 @@ std::vector<fault> matrix() {
     m.push_back({"slow_timeouts", "10% answered after 3 s, request_timeout 1 s", 1,
                  [](st::collector &c) { c.fail_ratio(0.10, st::reply::delayed(3000ms), 42); },
                  [](seglog::config &cfg) { cfg.request_timeout = 1000ms; }, nullptr});
-    m.push_back({"down_then_up", "collector down for the first 3 s", 1,
-                 [](st::collector &c) { c.stop(); }, nullptr,
+    m.push_back({"down_then_up", "collector down for the first 3 s", 1, [](st::collector &c) { c.stop(); }, nullptr,
                  [](st::collector &c) {
                      std::this_thread::sleep_for(3s); // the fault itself, not a synchronisation
                      c.start();
                  }});
     m.push_back({"poisoned", "1 event in 1000 poisoned (400 for its batch)", 1,
                  [](st::collector &c) { c.poison_property("poison"); }, nullptr, nullptr});
-    m.push_back({"unauthorized", "every request answered 401", 1,
-                 [](st::collector &c) { c.set_default(401); }, nullptr, nullptr});
+    m.push_back({"unauthorized", "every request answered 401", 1, [](st::collector &c) { c.set_default(401); }, nullptr,
+                 nullptr});
     m.push_back({"burst_5x", "5x the events at once, no fault", 5, [](st::collector &) {}, nullptr, nullptr});
     return m;
 }
@@ -114,8 +113,7 @@ int run_one(const fault &f, std::size_t events) {
     for (std::size_t i = 0; i < events; ++i) {
         if (poison_every && i % poison_every == 500)
             c.track(seglog::user("u-" + std::to_string(i % 97)), "Fault Run", {{"seq", i}, {"poison", true}});
-        else
-            c.track(seglog::user("u-" + std::to_string(i % 97)), "Fault Run", {{"seq", i}, {"plan", "pro"}});
+        else c.track(seglog::user("u-" + std::to_string(i % 97)), "Fault Run", {{"seq", i}, {"plan", "pro"}});
     }
     const auto produced = std::chrono::steady_clock::now();
     const auto fl = c.flush(std::chrono::minutes(10));
@@ -153,7 +151,8 @@ int run_one(const fault &f, std::size_t events) {
                 books && vanished == 0 ? "ok" : "FAIL", wall);
     if (cs.duplicates)
         std::printf("%-19s   duplicates %zu; events in requests that timed out: %zu\n", "", cs.duplicates, timed_out);
-    if (!fl.complete) std::printf("%-19s   flush incomplete: %llu pending\n", "", static_cast<unsigned long long>(fl.pending));
+    if (!fl.complete)
+        std::printf("%-19s   flush incomplete: %llu pending\n", "", static_cast<unsigned long long>(fl.pending));
     std::fflush(stdout);
     (void)returned;
     return books && vanished == 0 ? 0 : 1;

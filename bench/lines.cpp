@@ -65,8 +65,10 @@ int main(int argc, char **argv) {
     const long lines = std::stol(bench::arg(argc, argv, "--lines", "1000000"));
     const int rounds = std::stoi(bench::arg(argc, argv, "--rounds", "11"));
     std::printf("log lines through demux_sink vs direct, %ld lines per run, %d pairs of runs\n", lines, rounds);
-    compare("null sink", [] { return std::make_shared<spdlog::sinks::null_sink_mt>(); }, lines, rounds);
+    compare(
+        "null sink", [] { return std::make_shared<spdlog::sinks::null_sink_mt>(); }, lines, rounds);
     const std::string path = "/tmp/seglog-bench-lines-" + std::to_string(::getpid()) + ".log";
-    compare("file sink", [&] { return std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, true); }, lines, rounds);
+    compare(
+        "file sink", [&] { return std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, true); }, lines, rounds);
     std::remove(path.c_str());
 }

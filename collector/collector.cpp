@@ -50,10 +50,10 @@ namespace seglog::loopback {
 
 namespace {
 
-constexpr std::size_t max_batch_bytes = 500 * 1024;  // Segment's limits
+constexpr std::size_t max_batch_bytes = 500 * 1024; // Segment's limits
 constexpr std::size_t max_event_bytes = 32 * 1024;
 constexpr std::size_t max_batch_events = 2500;
-constexpr std::size_t max_body_bytes = 64u * 1024 * 1024;  // larger: httplib answers 413
+constexpr std::size_t max_body_bytes = 64u * 1024 * 1024; // larger: httplib answers 413
 
 std::string lower_trimmed(std::string s) {
     auto not_space = [](unsigned char c) { return !std::isspace(c); };
@@ -67,13 +67,12 @@ std::string lower_trimmed(std::string s) {
 // bytes once, skipping strings (escapes included) and tracking nesting, so a "messageId" inside
 // a string or a nested object is never taken. `events` counts the batch's object elements and
 // `largest` is the byte size of the biggest one. false: not a well-nested batch body.
-bool scan_batch_ids(std::string_view b, std::vector<std::string> &ids, std::size_t &events,
-                    std::size_t &largest) {
+bool scan_batch_ids(std::string_view b, std::vector<std::string> &ids, std::size_t &events, std::size_t &largest) {
     const char *const begin = b.data();
     const char *const end = begin + b.size();
-    std::string stack;  // '{' and '['
-    std::string_view key1;  // the latest key of the top-level object
-    bool in_batch = false;  // inside the top-level "batch" array
+    std::string stack;     // '{' and '['
+    std::string_view key1; // the latest key of the top-level object
+    bool in_batch = false; // inside the top-level "batch" array
     const char *element_start = begin;
     auto skip_ws = [&](const char *p) {
         while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
@@ -97,7 +96,7 @@ bool scan_batch_ids(std::string_view b, std::vector<std::string> &ids, std::size
             if (close == end) return false;
             const std::string_view text(p + 1, static_cast<std::size_t>(close - p - 1));
             p = skip_ws(close + 1);
-            if (p == end || *p != ':') continue;  // a value, not a key
+            if (p == end || *p != ':') continue; // a value, not a key
             if (stack.size() == 1) key1 = text;
             if (stack.size() == 3 && in_batch && text == "messageId") {
                 p = skip_ws(p + 1);
@@ -180,8 +179,8 @@ void for_each_connection(int port, const Fn &fn) {
 
 // One accepted TCP connection, as the pool thread serving it sees it.
 struct connection {
-    std::uint64_t id = 0;  // 1, 2, ...; 0: accepted as the collector stopped, closed unserved
-    int fd = -1;           // its socket, found at its first request
+    std::uint64_t id = 0; // 1, 2, ...; 0: accepted as the collector stopped, closed unserved
+    int fd = -1;          // its socket, found at its first request
 };
 thread_local connection *serving = nullptr;
 
@@ -273,11 +272,11 @@ reply refusal(int status, const char *why) {
 // What a request's body holds: its events (when parsed), their messageIds, and what the
 // Segment limits look at.
 struct parsed_body {
-    std::vector<const nlohmann::json *> events;                          // into request::json
-    std::vector<std::pair<std::string, const nlohmann::json *>> ids;     // event null: count_ids_only
+    std::vector<const nlohmann::json *> events;                      // into request::json
+    std::vector<std::pair<std::string, const nlohmann::json *>> ids; // event null: count_ids_only
     std::size_t events_seen = 0;
-    std::size_t largest_event = 0;                                       // count_ids_only
-    const char *invalid = nullptr;                                       // why it was refused
+    std::size_t largest_event = 0; // count_ids_only
+    const char *invalid = nullptr; // why it was refused
     int status = 0;
 };
 
@@ -346,11 +345,12 @@ void check_limits(const collector_options &opt, const request &rec, parsed_body 
         if (e->dump().size() > max_event_bytes) return refuse("event too large");
 }
 
-}  // namespace
+} // namespace
 
 bool ci_less::operator()(const std::string &a, const std::string &b) const {
-    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
-        [](unsigned char x, unsigned char y) { return std::tolower(x) < std::tolower(y); });
+    return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(), [](unsigned char x, unsigned char y) {
+        return std::tolower(x) < std::tolower(y);
+    });
 }
 
 std::string request::header(const std::string &name) const {
@@ -366,16 +366,16 @@ struct collector::impl {
     int port;
 
     // lifecycle
-    std::mutex lifecycle_mutex;  // serialises start/stop
+    std::mutex lifecycle_mutex; // serialises start/stop
     std::unique_ptr<httplib::Server> srv;
-    std::thread thread;          // httplib's accept loop; it joins the connections' pool
+    std::thread thread; // httplib's accept loop; it joins the connections' pool
     std::atomic<bool> thread_done{false};
     std::atomic<bool> stopping{false};
     std::atomic<bool> up{false};
 
     // faults and records
     mutable std::mutex mutex;
-    std::uint64_t next_connection = 0;  // ids go on across restarts
+    std::uint64_t next_connection = 0; // ids go on across restarts
     std::deque<reply> script;
     reply default_reply;
     double ratio = 0;
@@ -431,7 +431,7 @@ private:
     httplib::ThreadPool pool_;
 };
 
-}  // namespace
+} // namespace
 
 void collector::impl::serve_connection(const std::function<void()> &serve) {
     connection conn;
@@ -442,9 +442,9 @@ void collector::impl::serve_connection(const std::function<void()> &serve) {
             ++st.connections;
         }
     }
-    if (conn.id == 0) shut_down_connections();  // accepted as the collector stopped
+    if (conn.id == 0) shut_down_connections(); // accepted as the collector stopped
     serving = &conn;
-    serve();  // httplib: every request of the connection, then close
+    serve(); // httplib: every request of the connection, then close
     serving = nullptr;
 }
 
@@ -464,8 +464,7 @@ reply collector::impl::choose(const std::vector<const nlohmann::json *> &events)
         script.pop_front();
         return r;
     }
-    if (ratio > 0 && std::uniform_real_distribution<double>(0.0, 1.0)(rng) < ratio)
-        return failure;
+    if (ratio > 0 && std::uniform_real_distribution<double>(0.0, 1.0)(rng) < ratio) return failure;
     return default_reply;
 }
 
@@ -620,9 +619,9 @@ void collector::impl::stop() {
         std::lock_guard<std::mutex> lk(lifecycle_mutex);
         if (srv) {
             up = false;
-            stopping = true;          // a connection accepted from now on is closed unserved
-            shut_down_connections();  // idle keep-alive connections, requests in a delay
-            srv->stop();              // closes the listener
+            stopping = true;                      // a connection accepted from now on is closed unserved
+            shut_down_connections();              // idle keep-alive connections, requests in a delay
+            srv->stop();                          // closes the listener
             if (thread.joinable()) thread.join(); // httplib joins its pool: every connection
             srv.reset();
         }
@@ -630,9 +629,7 @@ void collector::impl::stop() {
     signal(); // unlocked: a waiter's cond() may call running()
 }
 
-collector::collector(collector_options options) : impl_(std::make_unique<impl>(std::move(options))) {
-    impl_->start();
-}
+collector::collector(collector_options options) : impl_(std::make_unique<impl>(std::move(options))) { impl_->start(); }
 collector::~collector() { impl_->stop(); }
 
 int collector::port() const { return impl_->port; }
@@ -737,8 +734,7 @@ bool collector::wait_for(const std::function<bool()> &cond, std::chrono::millise
         const auto now = clock::now();
         if (now >= deadline) return false;
         const auto gen = impl_->generation;
-        impl_->notify_cv.wait_until(lk, std::min(deadline, now + recheck),
-                                    [&] { return impl_->generation != gen; });
+        impl_->notify_cv.wait_until(lk, std::min(deadline, now + recheck), [&] { return impl_->generation != gen; });
     }
 }
 bool collector::wait_for_requests(std::size_t n, std::chrono::milliseconds timeout) {
@@ -748,4 +744,4 @@ bool collector::wait_for_unique(std::size_t n, std::chrono::milliseconds timeout
     return wait_for([&] { return unique_count() >= n; }, timeout);
 }
 
-}  // namespace seglog::loopback
+} // namespace seglog::loopback

@@ -27,15 +27,15 @@ namespace seglog::loopback {
 struct reply {
     int status = 200;
     std::string body = "{}";
-    std::string retry_after;                // Retry-After header value; empty: no header
+    std::string retry_after; // Retry-After header value; empty: no header
     // Wait this long before answering (or resetting). The wait ends early if the client
     // hangs up (its timeout fired): the request is then recorded with client_gone, and a
     // 2xx still counts as accepted, as Segment would have processed it.
     std::chrono::milliseconds delay{0};
-    bool reset_connection = false;          // close with a TCP RST instead of answering
+    bool reset_connection = false; // close with a TCP RST instead of answering
 
     reply() = default;
-    reply(int status_code, std::string body_text = "{}")  // NOLINT: implicit on purpose
+    reply(int status_code, std::string body_text = "{}") // NOLINT: implicit on purpose
         : status(status_code), body(std::move(body_text)) {}
 
     static reply retry_later(int status, std::string retry_after_value) {
@@ -67,64 +67,64 @@ using header_map = std::multimap<std::string, std::string, ci_less>;
 struct request {
     std::string method;
     std::string path;
-    header_map headers;          // as sent, case-insensitive keys
-    std::string body;            // decoded: gunzipped when Content-Encoding: gzip (empty when
-                                 // its encoding was refused with 415)
-    std::size_t wire_bytes = 0;  // the body's size on the wire, compressed or not: its
-                                 // Content-Length. A chunked body: its size when not
-                                 // compressed, 0 (unknown) when it was
+    header_map headers;         // as sent, case-insensitive keys
+    std::string body;           // decoded: gunzipped when Content-Encoding: gzip (empty when
+                                // its encoding was refused with 415)
+    std::size_t wire_bytes = 0; // the body's size on the wire, compressed or not: its
+                                // Content-Length. A chunked body: its size when not
+                                // compressed, 0 (unknown) when it was
     bool json_valid = false;
-    nlohmann::json json;         // parsed body when json_valid
-    std::vector<std::string> message_ids;  // of the events in "batch" (or of a single event)
-    std::size_t events = 0;      // events in the body, with or without messageId
-    std::size_t duplicates = 0;  // of its messageIds, already accepted before (2xx only)
-    int status = 0;              // what was answered; 0 when the connection was reset
-    bool reset = false;          // answered with a connection reset
-    bool client_gone = false;    // the client had hung up before the answer (it timed out)
-    std::uint64_t connection = 0;  // id of the TCP connection it came on (1, 2, ...)
-    std::string remote;          // "ip:port" of the client
+    nlohmann::json json;                  // parsed body when json_valid
+    std::vector<std::string> message_ids; // of the events in "batch" (or of a single event)
+    std::size_t events = 0;               // events in the body, with or without messageId
+    std::size_t duplicates = 0;           // of its messageIds, already accepted before (2xx only)
+    int status = 0;                       // what was answered; 0 when the connection was reset
+    bool reset = false;                   // answered with a connection reset
+    bool client_gone = false;             // the client had hung up before the answer (it timed out)
+    std::uint64_t connection = 0;         // id of the TCP connection it came on (1, 2, ...)
+    std::string remote;                   // "ip:port" of the client
 
-    std::string header(const std::string &name) const;  // "" when absent
+    std::string header(const std::string &name) const; // "" when absent
     bool has_header(const std::string &name) const;
 };
 
 struct collector_options {
     std::string host = "127.0.0.1";
-    int port = 0;                    // 0: any free port
-    bool accept_gzip = true;         // false: 415 to Content-Encoding: gzip, like some proxies
-    bool segment_limits = true;      // 400 over 500 KB/batch, 32 KB/event, 2500 events/batch
-    bool record_bodies = true;       // false: requests() without bodies (benchmarks)
-    bool keep_requests = true;       // false: requests() stays empty; counters, accepted ids
-                                     // and on_request() still work (long CLI runs)
-    bool count_ids_only = false;     // benchmarks: no JSON tree is built. The messageIds of a
-                                     // {"batch":[...]} body are found by a scanner that tracks
-                                     // strings and nesting (exact for valid JSON: only keys of
-                                     // the batch's elements count); no poison rules, no
-                                     // request.json, invalid JSON is not always detected
-    std::size_t threads = 8;         // one per open connection; more connections wait
-    std::chrono::seconds keep_alive{5};  // idle connections are closed after this
+    int port = 0;                       // 0: any free port
+    bool accept_gzip = true;            // false: 415 to Content-Encoding: gzip, like some proxies
+    bool segment_limits = true;         // 400 over 500 KB/batch, 32 KB/event, 2500 events/batch
+    bool record_bodies = true;          // false: requests() without bodies (benchmarks)
+    bool keep_requests = true;          // false: requests() stays empty; counters, accepted ids
+                                        // and on_request() still work (long CLI runs)
+    bool count_ids_only = false;        // benchmarks: no JSON tree is built. The messageIds of a
+                                        // {"batch":[...]} body are found by a scanner that tracks
+                                        // strings and nesting (exact for valid JSON: only keys of
+                                        // the batch's elements count); no poison rules, no
+                                        // request.json, invalid JSON is not always detected
+    std::size_t threads = 8;            // one per open connection; more connections wait
+    std::chrono::seconds keep_alive{5}; // idle connections are closed after this
 };
 
 struct collector_stats {
-    std::size_t requests = 0;        // answered or reset
-    std::size_t in_flight = 0;       // received, not yet answered (in a scripted delay)
-    std::size_t connections = 0;     // TCP connections accepted
-    std::size_t events = 0;          // events received, whatever the answer
-    std::size_t unique = 0;          // distinct messageIds in 2xx-answered requests
-    std::size_t duplicates = 0;      // messageIds seen again in a 2xx-answered request
-    std::size_t resets = 0;          // connections reset on purpose
-    std::uint64_t bytes = 0;         // request body bytes on the wire (request::wire_bytes)
+    std::size_t requests = 0;    // answered or reset
+    std::size_t in_flight = 0;   // received, not yet answered (in a scripted delay)
+    std::size_t connections = 0; // TCP connections accepted
+    std::size_t events = 0;      // events received, whatever the answer
+    std::size_t unique = 0;      // distinct messageIds in 2xx-answered requests
+    std::size_t duplicates = 0;  // messageIds seen again in a 2xx-answered request
+    std::size_t resets = 0;      // connections reset on purpose
+    std::uint64_t bytes = 0;     // request body bytes on the wire (request::wire_bytes)
 };
 
 class collector {
 public:
-    explicit collector(collector_options options = {});  // starts listening
-    ~collector();                                          // stops
+    explicit collector(collector_options options = {}); // starts listening
+    ~collector();                                       // stops
     collector(const collector &) = delete;
     collector &operator=(const collector &) = delete;
 
     int port() const;
-    std::string url() const;  // "http://127.0.0.1:PORT", no trailing slash
+    std::string url() const; // "http://127.0.0.1:PORT", no trailing slash
 
     // Down/up. stop() closes the listener and every open connection (a request in a
     // scripted delay is reset); start() listens again on the same port (SO_REUSEADDR).
@@ -133,19 +133,19 @@ public:
     bool running() const;
 
     // --- what to answer; precedence: poison, then script, then fail_ratio, then default ---
-    void script(std::vector<reply> replies);   // appended; one consumed per request
+    void script(std::vector<reply> replies); // appended; one consumed per request
     std::size_t script_left() const;
-    void set_default(reply r);                 // when nothing else applies; 200 "{}" at first
+    void set_default(reply r); // when nothing else applies; 200 "{}" at first
     // A fraction `ratio` of requests gets `failure`, drawn from a generator seeded with `seed`.
     void fail_ratio(double ratio, reply failure = 500, std::uint32_t seed = 42);
     // Any request whose batch holds an event matching `pred` gets `r` (400: Segment's answer
     // to a bad batch), so a test can poison one event and watch the client isolate it.
     void poison_if(std::function<bool(const nlohmann::json &event)> pred, reply r = 400);
-    void poison_property(const std::string &name, reply r = 400);  // properties.<name> exists
-    void clear_faults();                       // script, ratio, poison, default -> 200 "{}"
+    void poison_property(const std::string &name, reply r = 400); // properties.<name> exists
+    void clear_faults();                                          // script, ratio, poison, default -> 200 "{}"
 
     // --- what arrived (thread-safe copies) ---
-    std::vector<request> requests() const;     // see record_bodies, keep_requests
+    std::vector<request> requests() const; // see record_bodies, keep_requests
     collector_stats stats() const;
     std::size_t request_count() const;
     std::size_t connection_count() const;
@@ -153,9 +153,9 @@ public:
     std::size_t duplicate_count() const;
     std::size_t event_count() const;
     bool accepted(const std::string &message_id) const;
-    std::vector<std::string> accepted_ids() const;        // in order of first acceptance
-    std::vector<nlohmann::json> accepted_events() const;  // first of each id; record_bodies
-    void clear_records();                      // forget requests and counters, not faults
+    std::vector<std::string> accepted_ids() const;       // in order of first acceptance
+    std::vector<nlohmann::json> accepted_events() const; // first of each id; record_bodies
+    void clear_records();                                // forget requests and counters, not faults
 
     // Called on a server thread after each request is recorded (the CLI prints from it).
     void on_request(std::function<void(const request &)> fn);
@@ -173,4 +173,4 @@ private:
     std::unique_ptr<impl> impl_;
 };
 
-}  // namespace seglog::loopback
+} // namespace seglog::loopback

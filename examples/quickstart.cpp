@@ -17,13 +17,16 @@ int main() {
         auto demux = seglog::attach(*logger, seglog::config::from_env()); // the one extra line
         spdlog::set_default_logger(logger);
 
-        SPDLOG_INFO("quickstart starting, pid {}", 42);                 // -> console only
+        SPDLOG_INFO("quickstart starting, pid {}", 42); // -> console only
 
         const auto who = seglog::user("u-42").with_anonymous_id("a-9");
         SEGLOG_IDENTIFY(who, {{"plan", "pro"}, {"seats", 5}});
         SEGLOG_TRACK(who, "Order Completed",
-                     {{"order_id", "o-1"}, {"revenue", 42.5}, {"coupon", nullptr},
-                      {"shipping", {{"method", "express"}}}, {"products", {{{"sku", "a-1"}, {"qty", 2}}}}});
+                     {{"order_id", "o-1"},
+                      {"revenue", 42.5},
+                      {"coupon", nullptr},
+                      {"shipping", {{"method", "express"}}},
+                      {"products", {{{"sku", "a-1"}, {"qty", 2}}}}});
         SEGLOG_PAGE(who, "Home", {{"path", "/"}});
         SEGLOG_SCREEN(who, "Settings", {});
         SEGLOG_GROUP(who, "org-7", {{"name", "Acme"}});
@@ -35,7 +38,7 @@ int main() {
         // A rejected event is reported (stderr by default), never thrown at the caller.
         SEGLOG_TRACK(seglog::user("u-42"), "");
 
-        SPDLOG_WARN("quickstart done");                                  // -> console only
+        SPDLOG_WARN("quickstart done"); // -> console only
         logger->flush();
 
         for (const auto &sink : demux->event_sinks())

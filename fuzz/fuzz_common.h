@@ -28,10 +28,16 @@ inline bool valid_utf8(std::string_view s) {
         }
         std::size_t len;
         std::uint32_t cp;
-        if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-        else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-        else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-        else return false;
+        if ((c & 0xE0) == 0xC0) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4;
+            cp = c & 0x07;
+        } else return false;
         if (i + len > s.size()) return false;
         for (std::size_t k = 1; k < len; ++k) {
             const auto cc = static_cast<unsigned char>(s[i + k]);
@@ -72,7 +78,7 @@ inline std::string show(std::string_view s, std::size_t max = 200) {
 
 } // namespace seglog_fuzz
 
-#define FUZZ_CHECK(target, cond, detail)                                                          \
-    do {                                                                                          \
-        if (!(cond)) ::seglog_fuzz::violated(target, #cond, (detail));                            \
+#define FUZZ_CHECK(target, cond, detail)                                                                               \
+    do {                                                                                                               \
+        if (!(cond)) ::seglog_fuzz::violated(target, #cond, (detail));                                                 \
     } while (0)

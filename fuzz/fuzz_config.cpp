@@ -12,8 +12,9 @@
 //     every duration can be added to the clocks' now() without overflowing, backoff() stays
 //     within [0, backoff_cap] and classify() within the caps for any attempt number.
 
-#include "retry/retry_policy.h"
+#include "common/text.h"
 #include "config/config_detail.h"
+#include "retry/retry_policy.h"
 
 #include "fuzz_common.h"
 
@@ -77,7 +78,7 @@ bool holds_key(const std::string &name) { return name == "SEGMENT_WRITE_KEY" || 
 std::vector<std::string> secrets(const input &in) {
     std::vector<std::string> out;
     for (const auto &[n, v] : in.env)
-        if (holds_key(n)) out.push_back(seglog::detail::cfg::trim(v));
+        if (holds_key(n)) out.push_back(std::string(seglog::detail::trim(v)));
     return out;
 }
 
@@ -129,7 +130,8 @@ void check_usable(const seglog::config &c) {
     std::mt19937_64 rng(42);
     for (int n : {0, 1, 2, 10, 31, 62, 63, 64, 1000}) {
         const auto b = seglog::detail::backoff(n, c, rng);
-        CHECK(b.count() >= 0 && b <= c.backoff_cap, "backoff(" + std::to_string(n) + ") = " + std::to_string(b.count()));
+        CHECK(b.count() >= 0 && b <= c.backoff_cap,
+              "backoff(" + std::to_string(n) + ") = " + std::to_string(b.count()));
     }
     const auto d = seglog::detail::classify(429, std::nullopt, c);
     CHECK(d.wait.count() >= 0 && d.wait <= c.retry_after_cap, std::to_string(d.wait.count()));
@@ -166,7 +168,7 @@ std::string printed(const input &in, path p, bool check) {
 
 void check_path(const input &in, path p) {
     const std::string out = printed(in, p, true);
-    std::optional<std::string> fixed_text;  // computed only when a key shows up
+    std::optional<std::string> fixed_text; // computed only when a key shows up
     for (const auto &s : secrets(in)) {
         if (may_show(in, s) || out.find(s) == std::string::npos) continue;
         if (!fixed_text) fixed_text = printed(with_keys_masked(in), p, false);

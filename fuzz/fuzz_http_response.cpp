@@ -65,13 +65,17 @@ void check_retry_after(std::string_view value, system_clock::time_point now) {
         std::int64_t s = 0;
         for (char c : t) {
             s = s * 10 + (c - '0');
-            if (s >= 1'000'000'000) { s = 1'000'000'000; break; }
+            if (s >= 1'000'000'000) {
+                s = 1'000'000'000;
+                break;
+            }
         }
         CHECK(r && r->count() == s * 1000, show(value) + " -> " + (r ? std::to_string(r->count()) : "none"));
     } else if (!letter) {
         CHECK(!r, show(value) + " -> " + std::to_string(r->count()));
     }
-    if (r) CHECK(r->count() >= 0 && r->count() <= 1'000'000'000'000LL, show(value) + " -> " + std::to_string(r->count()));
+    if (r)
+        CHECK(r->count() >= 0 && r->count() <= 1'000'000'000'000LL, show(value) + " -> " + std::to_string(r->count()));
 }
 
 void check_classify(int status, std::optional<milliseconds> ra, const seglog::config &cfg) {
@@ -90,7 +94,8 @@ void check_classify(int status, std::optional<milliseconds> ra, const seglog::co
     else expected = verdict::drop;
     CHECK(d.what == expected, what);
     if (d.what == verdict::drop)
-        CHECK(d.drop_reason == (status == 401 || status == 403 ? seglog::reason::unauthorized : seglog::reason::rejected),
+        CHECK(d.drop_reason ==
+                  (status == 401 || status == 403 ? seglog::reason::unauthorized : seglog::reason::rejected),
               what);
     if (d.what == verdict::rate_limited) {
         CHECK(d.wait <= cfg.retry_after_cap && d.wait >= std::min(cfg.backoff_base, cfg.retry_after_cap), what);
@@ -111,14 +116,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     seglog::config cfg;
     if (fdp.ConsumeBool()) {
         cfg.backoff_base = milliseconds(fdp.ConsumeIntegralInRange<std::int64_t>(1, 100'000'000));
-        cfg.backoff_cap = milliseconds(fdp.ConsumeIntegralInRange<std::int64_t>(cfg.backoff_base.count(), 1'000'000'000));
+        cfg.backoff_cap = milliseconds(
+            fdp.ConsumeIntegralInRange<std::int64_t>(cfg.backoff_base.count(), 1'000'000'000));
         cfg.retry_after_cap = milliseconds(fdp.ConsumeIntegralInRange<std::int64_t>(1, 1'000'000'000));
         cfg.retry_after_default = milliseconds(fdp.ConsumeIntegralInRange<std::int64_t>(1, 1'000'000'000));
     }
     const int status = fdp.ConsumeBool() ? fdp.ConsumeIntegralInRange<int>(0, 999) : fdp.ConsumeIntegral<int>();
     // system_clock's range (nanoseconds since 1970, about +-292 years)
-    const auto now = fdp.ConsumeBool() ? system_clock::now()
-                                       : system_clock::time_point(system_clock::duration(fdp.ConsumeIntegral<std::int64_t>()));
+    const auto now = fdp.ConsumeBool()
+                         ? system_clock::now()
+                         : system_clock::time_point(system_clock::duration(fdp.ConsumeIntegral<std::int64_t>()));
     const std::string block = fdp.ConsumeRemainingBytesAsString();
 
     // The header block, one line at a time, as libcurl calls the header callback.

@@ -226,8 +226,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         const json twice = red->apply(section, out);
         CHECK(twice == out, "not idempotent: " + describe(rules, allow) + "\n  in:     " +
                                 show(object.dump(-1, ' ', false, json::error_handler_t::replace), 500) +
-                                "\n  once:   " + show(dumped, 500) + "\n  twice:  " +
-                                show(twice.dump(-1, ' ', false, json::error_handler_t::replace), 500));
+                                "\n  once:   " + show(dumped, 500) +
+                                "\n  twice:  " + show(twice.dump(-1, ' ', false, json::error_handler_t::replace), 500));
     }
     return 0;
 }

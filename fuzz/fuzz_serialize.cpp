@@ -21,9 +21,9 @@
 // invariants hold, except that properties/traits/context are only checked to be objects (and,
 // without hash rules, braced properties to be what redactor::apply makes of nlohmann's reading).
 
+#include "common/timestamp.h"
 #include "event/json_writer.h"
 #include "event/serialize.h"
-#include "common/timestamp.h"
 
 #include "fuzz_common.h"
 
@@ -112,8 +112,8 @@ public:
         case 9: { // a chain of single-element containers, to go past the depth limit cheaply
             const int levels = fdp_.ConsumeIntegralInRange<int>(1, 40);
             json inner = depth + levels < max_depth ? make(depth + levels) : json(1);
-            for (int i = 0; i < levels; ++i) inner = fdp_.ConsumeBool() ? json::array({std::move(inner)})
-                                                                        : json{{str(4), std::move(inner)}};
+            for (int i = 0; i < levels; ++i)
+                inner = fdp_.ConsumeBool() ? json::array({std::move(inner)}) : json{{str(4), std::move(inner)}};
             return inner;
         }
         case 10: {
@@ -160,7 +160,7 @@ public:
         case 3: return -0.0;
         case 4: return std::numeric_limits<double>::denorm_min();
         case 5: return std::numeric_limits<double>::max();
-        case 6: return 9223372036854775808.0; // 2^63
+        case 6: return 9223372036854775808.0;   // 2^63
         default: return 18446744073709551616.0; // 2^64
         }
     }
@@ -246,7 +246,7 @@ std::string make_key(tree_builder &tb, FuzzedDataProvider &fdp) {
 // then an object unless one element is not a pair), as deep as past the writer's limit.
 node make_node(tree_builder &tb, FuzzedDataProvider &fdp, int depth, int &budget) {
     node n;
-    if (fdp.remaining_bytes() == 0 || --budget < 0) return n; // a bounded number of nodes per input
+    if (fdp.remaining_bytes() == 0 || --budget < 0) return n;                     // a bounded number of nodes per input
     const int pick = fdp.ConsumeIntegralInRange<int>(node::null, node::list + 1); // the last: a chain
     n.kind = pick > node::list ? node::list : static_cast<node::kind_t>(pick);
     switch (pick) {
@@ -254,7 +254,8 @@ node make_node(tree_builder &tb, FuzzedDataProvider &fdp, int depth, int &budget
     case node::integer: n.i = fdp.ConsumeIntegral<std::int64_t>(); break;
     case node::unsigned_integer: n.u = fdp.ConsumeIntegral<std::uint64_t>(); break;
     case node::floating: n.d = fdp.ConsumeBool() ? tb.special_double() : fdp.ConsumeFloatingPoint<double>(); break;
-    case node::view: case node::c_string: n.text = tb.str(64); break;
+    case node::view:
+    case node::c_string: n.text = tb.str(64); break;
     case node::tree: n.j = tb.make(depth); break;
     case node::list: {
         if (depth >= 12) break; // wider lists stay shallow; chains (below) go deep
@@ -522,7 +523,9 @@ void check_record(const std::string &out, std::size_t limit, seglog::event_type 
     CHECK(is_iso8601(ts), show(out));
     if (opts.timestamp) CHECK(ts == seglog::detail::iso8601(*opts.timestamp), ts);
 
-    const auto shown = [](const ojson &j) { return show(j.dump(-1, ' ', false, ojson::error_handler_t::replace), 2000); };
+    const auto shown = [](const ojson &j) {
+        return show(j.dump(-1, ' ', false, ojson::error_handler_t::replace), 2000);
+    };
     if (type == event_type::alias) {
         CHECK(doc.value("userId", "") == alias_user_id && doc.value("previousId", "") == previous_id, show(out));
         CHECK(!doc.contains("properties") && !doc.contains("traits"), show(out));
@@ -534,8 +537,9 @@ void check_record(const std::string &out, std::size_t limit, seglog::event_type 
               std::string(key) + ": " + show(out, 2000) + "\nexpected " + shown(want.props));
         // Without hash rules (a hashed object's text follows its key order), the braced list
         // redacted reads as redactor::apply makes of nlohmann's reading of the same braces.
-        const bool hashes = redactor && std::any_of(redactor->rules().begin(), redactor->rules().end(),
-                                                    [](const auto &r) { return r.action == seglog::redact_action::hash; });
+        const bool hashes = redactor &&
+                            std::any_of(redactor->rules().begin(), redactor->rules().end(),
+                                        [](const auto &r) { return r.action == seglog::redact_action::hash; });
         if (redactor && braced_props && !hashes) {
             json applied;
             try {
@@ -587,8 +591,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     // and context are not compared with the input, everything else is.
     std::unique_ptr<seglog::redactor> redactor;
     if (fdp.ConsumeIntegralInRange<int>(0, 3) == 0) {
-        static const char *const paths[] = {"properties.*", "traits.**.a", "**.b", "context.ip", "*.*.c",
-                                            "properties.**", "traits.x", "**.sku"};
+        static const char *const paths[] = {"properties.*", "traits.**.a",   "**.b",     "context.ip",
+                                            "*.*.c",        "properties.**", "traits.x", "**.sku"};
         std::vector<seglog::redact_rule> rules;
         std::vector<std::string> allow;
         const int n = fdp.ConsumeIntegralInRange<int>(0, 3);
@@ -638,7 +642,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
                 err = run(p, opts, out);
                 want.props = want_props;
             });
-            masked_props.with([&](const seglog::properties &p, const ojson &) { masked_err = run(p, opts, masked_out); });
+            masked_props.with(
+                [&](const seglog::properties &p, const ojson &) { masked_err = run(p, opts, masked_out); });
 
             // Property values never change the outcome, only their size and validity do.
             CHECK(err.has_value() == masked_err.has_value(), describe(err) + " vs masked " + describe(masked_err));
@@ -653,8 +658,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
                 return;
             }
             CHECK(out.size() == masked_out.size(), describe(err));
-            check_record(out, limit, type, who, name, group_id, previous_id, alias_user_id, opts, want,
-                         redactor.get(), props.mode == section_input::braced);
+            check_record(out, limit, type, who, name, group_id, previous_id, alias_user_id, opts, want, redactor.get(),
+                         props.mode == section_input::braced);
         });
     });
     return 0;

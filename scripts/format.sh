@@ -2,7 +2,7 @@
 # Formats seglog's C++ sources with clang-format and the .clang-format at the root.
 #
 # Usage: scripts/format.sh [--check] [FILE...]
-#   (default: every .cpp, .cc, .h and .hpp under include/ src/ tests/ tools/ bench/ fuzz/
+#   (default: every .cpp, .cc, .h and .hpp under include/ src/ collector/ tests/ tools/ bench/ fuzz/
 #   examples/)
 #   --check  changes nothing: lists each file clang-format would change, with how many
 #            replacements, and exits 1 if there is any (2 if clang-format cannot read one).
@@ -20,7 +20,7 @@ fi
 if [ $# -gt 0 ]; then
     files=("$@")
 else
-    mapfile -t files < <(find include src tests tools bench fuzz examples -type f \
+    mapfile -t files < <(find include src collector tests tools bench fuzz examples -type f \
         \( -name '*.cpp' -o -name '*.cc' -o -name '*.h' -o -name '*.hpp' \) 2>/dev/null | sort)
 fi
 

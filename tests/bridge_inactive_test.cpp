@@ -33,10 +33,8 @@ TEST_CASE("bridge: SEGLOG_ACTIVE=0 compiles the calls away") {
     SEGLOG_LOGGER_SCREEN(logger, seglog::user("u"), "S", {{"a", counted(1)}});
     SEGLOG_LOGGER_GROUP(logger, seglog::user("u"), "g", {{"a", counted(1)}});
     SEGLOG_LOGGER_ALIAS(logger, "a", std::to_string(counted(1)));
-    if (evaluated == 0)
-        SEGLOG_LOGGER_TRACK(logger, seglog::user("u"), "Then");
-    else
-        SEGLOG_LOGGER_TRACK(logger, seglog::user("u"), "Else");
+    if (evaluated == 0) SEGLOG_LOGGER_TRACK(logger, seglog::user("u"), "Then");
+    else SEGLOG_LOGGER_TRACK(logger, seglog::user("u"), "Else");
     logger->info("lines still flow");
     CHECK(evaluated == 0);
     CHECK(events->size() == 0);

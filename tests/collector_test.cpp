@@ -12,8 +12,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <set>
 #include <random>
+#include <set>
 #include <thread>
 
 using seglog::loopback::collector;
@@ -23,11 +23,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto patience = std::chrono::milliseconds(10000);  // a deadline, never a measurement
+constexpr auto patience = std::chrono::milliseconds(10000); // a deadline, never a measurement
 
 nlohmann::json event(const std::string &id, nlohmann::json props = nlohmann::json::object()) {
-    return {{"type", "track"}, {"event", "Order Completed"}, {"userId", "u-42"},
-            {"messageId", id}, {"properties", std::move(props)}};
+    return {{"type", "track"},
+            {"event", "Order Completed"},
+            {"userId", "u-42"},
+            {"messageId", id},
+            {"properties", std::move(props)}};
 }
 
 std::string batch(const std::vector<nlohmann::json> &events) {
@@ -42,8 +45,7 @@ std::string batch_of(std::initializer_list<const char *> ids) {
 
 std::string gzip(const std::string &in) {
     z_stream zs{};
-    REQUIRE(deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8,
-                         Z_DEFAULT_STRATEGY) == Z_OK);
+    REQUIRE(deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK);
     std::string out(deflateBound(&zs, static_cast<uLong>(in.size())), '\0');
     zs.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(in.data()));
     zs.avail_in = static_cast<uInt>(in.size());
@@ -62,8 +64,7 @@ httplib::Client client_of(const collector &c) {
     return cli;
 }
 
-httplib::Result post(httplib::Client &cli, const std::string &body,
-                     httplib::Headers headers = {}) {
+httplib::Result post(httplib::Client &cli, const std::string &body, httplib::Headers headers = {}) {
     return cli.Post("/v1/batch", headers, body, "application/json");
 }
 
@@ -98,7 +99,7 @@ std::string raw_exchange(const collector &c, const std::string &text) {
     addr.sin_port = htons(static_cast<std::uint16_t>(c.port()));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     REQUIRE(::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0);
-    const timeval deadline{10, 0};  // a deadline, never a measurement
+    const timeval deadline{10, 0}; // a deadline, never a measurement
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &deadline, sizeof deadline);
     REQUIRE(::send(fd, text.data(), text.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(text.size()));
     std::string answer;
@@ -109,7 +110,7 @@ std::string raw_exchange(const collector &c, const std::string &text) {
     return answer;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("records method, path, headers, body, JSON and messageIds") {
     collector c;
@@ -125,10 +126,10 @@ TEST_CASE("records method, path, headers, body, JSON and messageIds") {
     const auto &r = reqs[0];
     CHECK(r.method == "POST");
     CHECK(r.path == "/v1/batch");
-    CHECK(r.header("authorization") == "Basic d2s6");  // case-insensitive
+    CHECK(r.header("authorization") == "Basic d2s6"); // case-insensitive
     CHECK(r.header("CONTENT-TYPE") == "application/json");
     CHECK(r.has_header("x-retry-count"));
-    CHECK_FALSE(r.has_header("REMOTE_ADDR"));  // httplib's pseudo-headers are not recorded
+    CHECK_FALSE(r.has_header("REMOTE_ADDR")); // httplib's pseudo-headers are not recorded
     CHECK(r.body == sent);
     CHECK(r.wire_bytes == sent.size());
     REQUIRE(r.json_valid);
@@ -179,7 +180,7 @@ TEST_CASE("gzip bodies are recorded decoded, with their size on the wire") {
         CHECK(res->status == 415);
         CHECK(res->body == R"({"error":"gzip not accepted by this collector","success":false})");
         CHECK(c.unique_count() == 0);
-        CHECK(c.script_left() == 1);  // protocol answers do not consume the script
+        CHECK(c.script_left() == 1); // protocol answers do not consume the script
         const auto r = c.requests().at(0);
         CHECK(r.status == 415);
         CHECK(r.wire_bytes == packed.size());
@@ -235,11 +236,11 @@ TEST_CASE("invalid JSON and oversized batches get Segment's 400, not a scripted 
     REQUIRE(res);
     CHECK(res->status == 400);
     CHECK_FALSE(c.accepted("big-1"));
-    CHECK(c.event_count() == 1);  // received, not accepted
+    CHECK(c.event_count() == 1); // received, not accepted
 
     res = post(c, batch({event("ok-1"), event("big-2", {{"blob", std::string(33 * 1024, 'y')}})}));
     REQUIRE(res);
-    CHECK(res->status == 400);  // one event over 32 KB
+    CHECK(res->status == 400); // one event over 32 KB
     CHECK(c.unique_count() == 0);
     CHECK(c.script_left() == 1);
 }
@@ -302,9 +303,9 @@ TEST_CASE("scripted statuses, Retry-After and the default answer") {
 
 TEST_CASE("a delay longer than the client's timeout: the client gives up, the batch lands") {
     collector c;
-    c.script({reply::delayed(5s)});  // ends early: the collector notices the hang-up
+    c.script({reply::delayed(5s)}); // ends early: the collector notices the hang-up
     auto cli = client_of(c);
-    cli.set_read_timeout(0, 100 * 1000);  // 100 ms, far below the scripted delay
+    cli.set_read_timeout(0, 100 * 1000); // 100 ms, far below the scripted delay
 
     auto res = post(cli, batch_of({"d-1", "d-2"}));
     CHECK_FALSE(res);
@@ -314,7 +315,7 @@ TEST_CASE("a delay longer than the client's timeout: the client gives up, the ba
     auto r = c.requests().at(0);
     CHECK(r.status == 200);
     CHECK(r.client_gone);
-    CHECK(c.unique_count() == 2);  // as at Segment: processed although nobody heard the answer
+    CHECK(c.unique_count() == 2); // as at Segment: processed although nobody heard the answer
 
     // The client's retry is what creates duplicates.
     auto again = post(cli, batch_of({"d-1", "d-2"}));
@@ -334,14 +335,14 @@ TEST_CASE("reset: the connection is closed without an answer") {
     CHECK_FALSE(res);
     CHECK(res.error() == httplib::Error::Read);
 
-    auto r = c.requests().at(0);  // recorded before the socket is closed
+    auto r = c.requests().at(0); // recorded before the socket is closed
     CHECK(r.reset);
     CHECK(r.status == 0);
     CHECK(r.message_ids == std::vector<std::string>{"r-1"});
     CHECK_FALSE(c.accepted("r-1"));
     CHECK(c.stats().resets == 1);
 
-    auto retry = post(cli, batch_of({"r-1"}));  // a fresh connection works
+    auto retry = post(cli, batch_of({"r-1"})); // a fresh connection works
     REQUIRE(retry);
     CHECK(retry->status == 200);
     CHECK(c.accepted("r-1"));
@@ -373,7 +374,7 @@ TEST_CASE("connections are counted, keep-alive reuses one") {
         for (int i = 0; i < 3; ++i) REQUIRE(post(cli, batch_of({"k"})));
     }
     CHECK(c.connection_count() == 1);
-    for (int i = 0; i < 2; ++i) REQUIRE(post(c, batch_of({"k"})));  // a client each
+    for (int i = 0; i < 2; ++i) REQUIRE(post(c, batch_of({"k"}))); // a client each
     CHECK(c.connection_count() == 3);
     std::set<std::uint64_t> ids;
     for (auto &r : c.requests()) ids.insert(r.connection);
@@ -405,7 +406,7 @@ TEST_CASE("fail_ratio answers a seeded, reproducible fraction") {
 TEST_CASE("poison: any batch holding the marked event gets 400") {
     collector c;
     c.poison_property("poison");
-    c.script({200, 200});  // poison wins over the script, and does not consume it
+    c.script({200, 200}); // poison wins over the script, and does not consume it
 
     auto bad = post(c, batch({event("p-1"), event("p-2", {{"poison", true}}), event("p-3")}));
     REQUIRE(bad);
@@ -430,7 +431,7 @@ TEST_CASE("poison: any batch holding the marked event gets 400") {
 TEST_CASE("stop() then start() on the same port") {
     collector c;
     const int port = c.port();
-    auto idle = client_of(c);  // an idle keep-alive connection must not hold stop() up
+    auto idle = client_of(c); // an idle keep-alive connection must not hold stop() up
     idle.set_keep_alive(true);
     REQUIRE(post(idle, batch_of({"u-1"})));
 
@@ -446,10 +447,10 @@ TEST_CASE("stop() then start() on the same port") {
     auto up = post(c, batch_of({"u-2"}));
     REQUIRE(up);
     CHECK(up->status == 200);
-    CHECK(c.unique_count() == 2);  // records survive a restart
+    CHECK(c.unique_count() == 2); // records survive a restart
 
     c.stop();
-    c.stop();  // idempotent
+    c.stop(); // idempotent
 }
 
 TEST_CASE("stop() during a scripted delay resets that request") {
@@ -460,7 +461,7 @@ TEST_CASE("stop() during a scripted delay resets that request") {
         CHECK_FALSE(res);
     });
     REQUIRE(c.wait_for([&] { return c.stats().in_flight == 1; }, patience));
-    c.stop();  // must not wait out the minute
+    c.stop(); // must not wait out the minute
     client.join();
     auto r = c.requests().at(0);
     CHECK(r.reset);
@@ -471,14 +472,13 @@ TEST_CASE("wait_for: true when the condition holds, false at the deadline") {
     collector c;
     CHECK_FALSE(c.wait_for_unique(1, 50ms));
     std::thread client([&] {
-        for (int i = 0; i < 5; ++i)
-            post(c, batch_of({std::to_string(i).c_str()}));
+        for (int i = 0; i < 5; ++i) post(c, batch_of({std::to_string(i).c_str()}));
     });
     CHECK(c.wait_for_unique(5, patience));
     client.join();
     std::atomic<bool> outside{false};
     std::thread flip([&] { outside = true; });
-    CHECK(c.wait_for([&] { return outside.load(); }, patience));  // state outside the collector
+    CHECK(c.wait_for([&] { return outside.load(); }, patience)); // state outside the collector
     flip.join();
 }
 
@@ -537,11 +537,11 @@ TEST_CASE("count_ids_only finds the same messageIds as the full parse, and no ot
     const std::string spaced = nlohmann::json{{"sentAt", "x"}, {"batch", {event("id-4"), event("id-5")}}}.dump(2);
     REQUIRE(post(c, spaced));
     CHECK(c.accepted_ids() == std::vector<std::string>{"id-1", "id-2", "id-\"3\"", "id-4", "id-5"});
-    auto bad = post(c, "{\"batch\":[{\"messageId\":\"id-6\"}");  // unbalanced
+    auto bad = post(c, "{\"batch\":[{\"messageId\":\"id-6\"}"); // unbalanced
     REQUIRE(bad);
     CHECK(bad->status == 400);
     CHECK_FALSE(c.accepted("id-6"));
-    auto escape = post(c, R"({"batch":[{"messageId":"id-\x7"}]})");  // not a JSON escape
+    auto escape = post(c, R"({"batch":[{"messageId":"id-\x7"}]})"); // not a JSON escape
     REQUIRE(escape);
     CHECK(escape->status == 400);
     CHECK(c.requests().back().status == 400);
@@ -559,8 +559,7 @@ TEST_CASE("a chunked body after Expect: 100-continue is recorded as the bytes it
     const std::string answer = raw_exchange(
         c, "POST /v1/batch?x=1 HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n"
            "Expect: 100-continue\r\nConnection: close\r\n\r\n" +
-               hex(half.size()) + "\r\n" + half + "\r\n" + hex(rest.size()) + ";ext=1\r\n" + rest +
-               "\r\n0\r\n\r\n");
+               hex(half.size()) + "\r\n" + half + "\r\n" + hex(rest.size()) + ";ext=1\r\n" + rest + "\r\n0\r\n\r\n");
     CHECK(answer.rfind("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n", 0) == 0);
     CHECK(answer.find("Connection: close\r\n") != std::string::npos);
     CHECK(answer.substr(answer.size() - 2) == "{}");
@@ -575,12 +574,13 @@ TEST_CASE("a chunked body after Expect: 100-continue is recorded as the bytes it
 TEST_CASE("a malformed request gets 400; recorded when its request line and headers could be read") {
     collector c;
     // No request line; then a chunked body whose chunk size is not hexadecimal.
-    for (const std::string bad : {"NONSENSE\r\n\r\n", "POST /v1/batch HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
+    for (const std::string bad :
+         {"NONSENSE\r\n\r\n", "POST /v1/batch HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
         CAPTURE(bad);
         CHECK(raw_exchange(c, bad).rfind("HTTP/1.1 400 Bad Request\r\n", 0) == 0);
     }
     CHECK(c.connection_count() == 2);
-    const auto reqs = c.requests();  // not the first
+    const auto reqs = c.requests(); // not the first
     REQUIRE(reqs.size() == 1);
     CHECK(reqs[0].method == "POST");
     CHECK(reqs[0].path == "/v1/batch");

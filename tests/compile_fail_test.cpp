@@ -138,8 +138,12 @@ TEST_CASE("a property without the braces around the list") { check_fails_with_it
 TEST_CASE("a key that is not a string") { check_fails_with_its_message("key_not_string.cpp"); }
 TEST_CASE("a member with a third item") { check_fails_with_its_message("three_items.cpp"); }
 TEST_CASE("an enum as a value") { check_fails_with_its_message("enum_value.cpp"); }
-TEST_CASE("a struct inside nested braces of the context") { check_fails_with_its_message("struct_in_nested_value.cpp"); }
-TEST_CASE("a struct without to_json, nlohmann/json.hpp included") { check_fails_with_its_message("struct_without_to_json.cpp"); }
+TEST_CASE("a struct inside nested braces of the context") {
+    check_fails_with_its_message("struct_in_nested_value.cpp");
+}
+TEST_CASE("a struct without to_json, nlohmann/json.hpp included") {
+    check_fails_with_its_message("struct_without_to_json.cpp");
+}
 TEST_CASE("a container without nlohmann/json.hpp") { check_fails_with_its_message("container_without_json_hpp.cpp"); }
 
 } // TEST_SUITE

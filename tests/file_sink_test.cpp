@@ -35,7 +35,6 @@ struct temp_dir : seglog_test::temp_dir {
     temp_dir() : seglog_test::temp_dir("seglog-file-sink") {}
 };
 
-
 std::string read_all(const std::string &path) {
     std::ifstream in(path, std::ios::binary);
     std::ostringstream ss;
@@ -43,9 +42,7 @@ std::string read_all(const std::string &path) {
     return ss.str();
 }
 
-std::uint64_t io_errors() {
-    return seglog::call_site_stats().by_reason[static_cast<int>(seglog::reason::io_error)];
-}
+std::uint64_t io_errors() { return seglog::call_site_stats().by_reason[static_cast<int>(seglog::reason::io_error)]; }
 
 } // namespace
 
@@ -112,8 +109,8 @@ TEST_CASE("flush() makes the records readable by another reader while the sink s
     const std::string path = dir.file("events.jsonl");
     auto file = std::make_shared<seglog::file_event_sink_mt>(path);
     auto logger = std::make_shared<spdlog::logger>(
-        "file", std::make_shared<seglog::demux_sink_mt>(std::vector<spdlog::sink_ptr>{},
-                                                        std::vector<spdlog::sink_ptr>{file}));
+        "file",
+        std::make_shared<seglog::demux_sink_mt>(std::vector<spdlog::sink_ptr>{}, std::vector<spdlog::sink_ptr>{file}));
     for (int i = 0; i < 10; ++i) SEGLOG_LOGGER_TRACK(logger, seglog::user("u"), "E", {{"i", i}});
     logger->flush();
     auto lines = read_lines(path);

@@ -121,14 +121,14 @@ struct test_certificate {
         X509_gmtime_adj(X509_getm_notAfter(cert), 24 * 3600);
         X509_set_pubkey(cert, key);
         X509_NAME *name = X509_get_subject_name(cert);
-        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char *>("127.0.0.1"),
-                                   -1, -1, 0);
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char *>("127.0.0.1"), -1,
+                                   -1, 0);
         X509_set_issuer_name(cert, name);
         X509V3_CTX ctx;
         X509V3_set_ctx_nodb(&ctx);
         X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
-        for (auto [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"},
-                                  std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+        for (auto [nid, value] :
+             {std::pair{NID_subject_alt_name, "IP:127.0.0.1"}, std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
             X509_EXTENSION *ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
             REQUIRE(ext);
             X509_add_ext(cert, ext, -1);
@@ -421,8 +421,9 @@ TEST_CASE("a string longer than the event limit is refused before it is copied")
     const json nested = {{"deep", {{"blob", huge}}}};
     o = track({{"n", nested}});
     REQUIRE(o.err);
-    CHECK(o.err->message ==
-          "track event rejected: properties.n.deep.blob is a 67108864-byte string, over the 32768-byte limit per event");
+    CHECK(
+        o.err->message ==
+        "track event rejected: properties.n.deep.blob is a 67108864-byte string, over the 32768-byte limit per event");
     CHECK(o.record.capacity() < 64 * 1024);
 }
 

@@ -111,8 +111,8 @@ TEST_CASE("long lists: a repeated key keeps its first value past the pairwise sc
                                                     seglog_test::default_tail()));
     const auto distinct = flat_repeats<90>(90);
     REQUIRE_FALSE(distinct.err);
-    CHECK(seglog_test::ends_with(distinct.record, "\"properties\":" + expected_repeats<90>(90).dump() +
-                                                      seglog_test::default_tail()));
+    CHECK(seglog_test::ends_with(distinct.record,
+                                 "\"properties\":" + expected_repeats<90>(90).dump() + seglog_test::default_tail()));
 }
 
 TEST_CASE("limits inside nested braces: the errors of the equivalent nlohmann::json") {
@@ -142,8 +142,8 @@ TEST_CASE("limits inside nested braces: the errors of the equivalent nlohmann::j
                      "track event rejected: properties.list has more than 1000 keys");
     CHECK_FALSE(nested_json_pairs<1001>(1000).err); // k0 twice: 1000 keys
     CHECK_FALSE(flat_repeats<1001>(1000).err);
-    check_same_error(flat_repeats<1001>(1001), serialise(event_type::track, many_json),
-                     reason::too_many_keys, "track event rejected: properties has more than 1000 keys");
+    check_same_error(flat_repeats<1001>(1001), serialise(event_type::track, many_json), reason::too_many_keys,
+                     "track event rejected: properties has more than 1000 keys");
 
     // Size: one string over the limit, refused before it is copied; and many small ones.
     const std::string big(40000, 'x');
@@ -152,11 +152,11 @@ TEST_CASE("limits inside nested braces: the errors of the equivalent nlohmann::j
                      "track event rejected: properties.a.0.b is a 40000-byte string, over the 32768-byte limit per "
                      "event");
     const std::string chunk(1000, 'y');
-    const auto many_strings = serialise(event_type::track, {{"a", {{{"s", {chunk, chunk, chunk, chunk, chunk}}}}}},
-                                        {}, nullptr, 3000);
-    const auto many_strings_json =
-        serialise(event_type::track, {{"a", json::array({{{"s", {chunk, chunk, chunk, chunk, chunk}}}})}}, {},
-                  nullptr, 3000);
+    const auto many_strings = serialise(event_type::track, {{"a", {{{"s", {chunk, chunk, chunk, chunk, chunk}}}}}}, {},
+                                        nullptr, 3000);
+    const auto many_strings_json = serialise(event_type::track,
+                                             {{"a", json::array({{{"s", {chunk, chunk, chunk, chunk, chunk}}}})}}, {},
+                                             nullptr, 3000);
     check_same_error(many_strings, many_strings_json, reason::event_too_large,
                      "track event rejected: over the 3000-byte limit per event at properties.a.0.s.3");
 
@@ -173,17 +173,17 @@ TEST_CASE("limits inside nested braces: the errors of the equivalent nlohmann::j
     check_same_error(serialise(event_type::track, {{"m", {{"v", {0.5, nan}}}}}),
                      serialise(event_type::track, {{"m", json{{"v", {0.5, nan}}}}}), reason::non_finite_number,
                      "track event rejected: properties.m.v.1 is NaN or infinite, which JSON cannot carry");
-    check_same_error(
-        serialise(event_type::identify, {{"m", {{{"inf", std::numeric_limits<double>::infinity()}}}}}),
-        serialise(event_type::identify, {{"m", json::array({{{"inf", std::numeric_limits<double>::infinity()}}})}}),
-        reason::non_finite_number, "identify rejected: traits.m.0.inf is NaN or infinite, which JSON cannot carry");
+    check_same_error(serialise(event_type::identify, {{"m", {{{"inf", std::numeric_limits<double>::infinity()}}}}}),
+                     serialise(event_type::identify,
+                               {{"m", json::array({{{"inf", std::numeric_limits<double>::infinity()}}})}}),
+                     reason::non_finite_number,
+                     "identify rejected: traits.m.0.inf is NaN or infinite, which JSON cannot carry");
 
     // The same checks in context and integrations.
     const auto ctx = serialise(event_type::track, {}, seglog::call_options().with_context({{"app", {{"v", nan}}}}));
     REQUIRE(ctx.err);
     CHECK(ctx.err->message == "track event rejected: context.app.v is NaN or infinite, which JSON cannot carry");
-    const auto integ =
-        serialise(event_type::track, {}, seglog::call_options().with_integrations({{"X", {"\xFF"}}}));
+    const auto integ = serialise(event_type::track, {}, seglog::call_options().with_integrations({{"X", {"\xFF"}}}));
     REQUIRE(integ.err);
     CHECK(integ.err->message == "track event rejected: integrations.X.0 is not valid UTF-8");
 }

@@ -24,13 +24,30 @@ const std::string k_hash_key = "test-hmac-secret-0123456789";
 
 // The nested properties, traits, context and integrations every path below sends, and what
 // nlohmann::ordered_json makes of the same braces (the duplicates left out the same way).
-#define SHOP_PROPERTIES                                                                                         \
-    {{"order_id", "o-1"}, {"shipping", {{"method", "express"}, {"cost", 4.5}, {"method", "slow"}}},              \
-     {"products", {{{"sku", "a"}, {"qty", 1}}, {{"sku", "b"}, {"qty", 2}, {"tags", {"gift", "fragile"}}}}},      \
-     {"order_id", "o-2"}, {"empty", {}}}
-#define SHOP_TRAITS {{"plan", "pro"}, {"address", {{"city", "Berlin"}, {"geo", {52.5, 13.25}}}}, {"plan", "free"}}
-#define SHOP_CONTEXT {{"ip", "203.0.113.9"}, {"app", {{"name", "shop"}, {"build", 12}}}, {"library", "x"}}
-#define SHOP_INTEGRATIONS {{"All", false}, {"Amplitude", {{"session_id", 7}}}}
+#define SHOP_PROPERTIES                                                                                                \
+    {                                                                                                                  \
+        {"order_id", "o-1"}, {"shipping", {{"method", "express"}, {"cost", 4.5}, {"method", "slow"}}},                 \
+            {"products", {{{"sku", "a"}, {"qty", 1}}, {{"sku", "b"}, {"qty", 2}, {"tags", {"gift", "fragile"}}}}},     \
+            {"order_id", "o-2"}, {                                                                                     \
+            "empty", {}                                                                                                \
+        }                                                                                                              \
+    }
+#define SHOP_TRAITS                                                                                                    \
+    {                                                                                                                  \
+        {"plan", "pro"}, {"address", {{"city", "Berlin"}, {"geo", {52.5, 13.25}}}}, { "plan", "free" }                 \
+    }
+#define SHOP_CONTEXT                                                                                                   \
+    {                                                                                                                  \
+        {"ip", "203.0.113.9"}, {"app", {{"name", "shop"}, {"build", 12}}}, { "library", "x" }                          \
+    }
+#define SHOP_INTEGRATIONS                                                                                              \
+    {                                                                                                                  \
+        {"All", false}, {                                                                                              \
+            "Amplitude", {                                                                                             \
+                { "session_id", 7 }                                                                                    \
+            }                                                                                                          \
+        }                                                                                                              \
+    }
 
 std::string expected_tail(const char *section, const ojson &props, bool with_options) {
     const std::string opts = with_options ? ",\"context\":" + seglog_test::context_text(ojson(SHOP_CONTEXT)) +
@@ -135,13 +152,18 @@ TEST_CASE("redaction walks nested braces and sees each repeated key once, as nlo
                               seglog::redact_rule::drop("properties.email"), seglog::redact_rule::drop("context.ip"),
                               seglog::redact_rule::hash("traits.**.phone")},
                              {}, k_hash_key);
-#define REDACTED_PROPERTIES                                                                                     \
-    {{"email", "ann@example.com"}, {"user", {{"ssn", "123-45-6789"}, {"name", "Ann"}, {"ssn", "999-99-9999"}}},  \
-     {"items", {{{"sku", "a"}, {"card", "4111"}}, {{"card", "5500"}, {"card", "0000"}}, "loose", {{{"card", "1"}}}}}, \
-     {"email", "second@example.com"}, {"total", 42.5}}
+#define REDACTED_PROPERTIES                                                                                            \
+    {                                                                                                                  \
+        {"email", "ann@example.com"}, {"user", {{"ssn", "123-45-6789"}, {"name", "Ann"}, {"ssn", "999-99-9999"}}},     \
+            {"items",                                                                                                  \
+             {{{"sku", "a"}, {"card", "4111"}}, {{"card", "5500"}, {"card", "0000"}}, "loose", {{{"card", "1"}}}}},    \
+            {"email", "second@example.com"}, {                                                                         \
+            "total", 42.5                                                                                              \
+        }                                                                                                              \
+    }
     const auto s = seglog_test::serialise(seglog::event_type::track, REDACTED_PROPERTIES,
-                                          seglog::call_options().with_context({{"ip", "198.51.100.1"},
-                                                                               {"device", {{"ip", "kept"}}}}),
+                                          seglog::call_options().with_context(
+                                              {{"ip", "198.51.100.1"}, {"device", {{"ip", "kept"}}}}),
                                           &r);
     REQUIRE_FALSE(s.err);
     CHECK(s.parsed().at("properties") == r.apply("properties", json(REDACTED_PROPERTIES)));
@@ -150,8 +172,8 @@ TEST_CASE("redaction walks nested braces and sees each repeated key once, as nlo
                         "{\"card\":\"[redacted]\"},\"loose\",[{\"card\":\"[redacted]\"}]],\"total\":42.5},"
                         "\"context\":{\"device\":{\"ip\":\"kept\"}," +
                         seglog_test::library_member() + "}") != std::string::npos);
-    for (const char *gone : {"ann@example.com", "second@example.com", "999-99-9999", "4111", "5500", "0000",
-                             "198.51.100.1"})
+    for (const char *gone :
+         {"ann@example.com", "second@example.com", "999-99-9999", "4111", "5500", "0000", "198.51.100.1"})
         CHECK_MESSAGE(s.record.find(gone) == std::string::npos, gone);
 
     // Traits through a ** rule, a hashed object in braces hashed as its JSON text.
@@ -173,8 +195,8 @@ TEST_CASE("redaction walks nested braces and sees each repeated key once, as nlo
     CHECK(a.parsed().at("properties") == allow.apply("properties", json(SHOP_PROPERTIES)));
 
     // Limits still hold on the redacted path.
-    const auto bad = seglog_test::serialise(seglog::event_type::track, {{"user", {{"ssn", "x"}, {"v", {"\xFF"}}}}},
-                                            {}, &r);
+    const auto bad = seglog_test::serialise(seglog::event_type::track, {{"user", {{"ssn", "x"}, {"v", {"\xFF"}}}}}, {},
+                                            &r);
     REQUIRE(bad.err);
     CHECK(bad.err->message == "track event rejected: properties.user.v.0 is not valid UTF-8");
 }

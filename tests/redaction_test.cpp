@@ -137,8 +137,9 @@ TEST_CASE("drop, mask and hash on nested data, arrays included") {
         {"email", "ann@example.com"},
         {"phone", "+1 555 0100"},
         {"user", {{"ssn", "123-45-6789"}, {"name", "Ann"}}},
-        {"items", json::array({{{"sku", "s-1"}, {"card", "4111"}}, {{"sku", "s-2"}}, "loose",
-                               json::array({{{"card", "5500"}}})})},
+        {"items",
+         json::array(
+             {{{"sku", "s-1"}, {"card", "4111"}}, {{"sku", "s-2"}}, "loose", json::array({{{"card", "5500"}}})})},
         {"age", 42},
         {"address", {{"street", "1 Main St"}}},
         {"total", 42.5},
@@ -147,10 +148,11 @@ TEST_CASE("drop, mask and hash on nested data, arrays included") {
     const json expected = {
         {"phone", "[redacted]"},
         {"user", {{"ssn", r.hash("123-45-6789")}, {"name", "Ann"}}},
-        {"items", json::array({{{"sku", "s-1"}, {"card", "****"}}, {{"sku", "s-2"}}, "loose",
-                               json::array({{{"card", "****"}}})})},
-        {"age", r.hash("42")},                                // non-strings: the HMAC of their JSON text
-        {"address", r.hash("{\"street\":\"1 Main St\"}")},    // a whole object, hashed as one value
+        {"items",
+         json::array(
+             {{{"sku", "s-1"}, {"card", "****"}}, {{"sku", "s-2"}}, "loose", json::array({{{"card", "****"}}})})},
+        {"age", r.hash("42")},                             // non-strings: the HMAC of their JSON text
+        {"address", r.hash("{\"street\":\"1 Main St\"}")}, // a whole object, hashed as one value
         {"total", 42.5},
         {"empty", r.hash("")}, // a string's bytes, without quotes: here none
     };
@@ -172,11 +174,10 @@ TEST_CASE("wildcards: * is one key, ** any number of keys (none included), a lea
     };
     SUBCASE("properties.*.secret") {
         const redactor r({redact_rule::drop("properties.*.secret")});
-        CHECK(r.apply("properties", in) ==
-              json{{"secret", 1},
-                   {"a", {{"b", {{"secret", 3}}}}},
-                   {"list", json::array({json::object(), {{"c", {{"secret", 5}}}}})},
-                   {"keep", "k"}});
+        CHECK(r.apply("properties", in) == json{{"secret", 1},
+                                                {"a", {{"b", {{"secret", 3}}}}},
+                                                {"list", json::array({json::object(), {{"c", {{"secret", 5}}}}})},
+                                                {"keep", "k"}});
     }
     SUBCASE("properties.**.secret") {
         const redactor r({redact_rule::drop("properties.**.secret")});
@@ -198,10 +199,8 @@ TEST_CASE("wildcards: * is one key, ** any number of keys (none included), a lea
     }
     SUBCASE("properties.**: everything in the section") {
         const redactor r({redact_rule::mask("properties.**")});
-        CHECK(r.apply("properties", in) == json{{"secret", "[redacted]"},
-                                                {"a", "[redacted]"},
-                                                {"list", "[redacted]"},
-                                                {"keep", "[redacted]"}});
+        CHECK(r.apply("properties", in) ==
+              json{{"secret", "[redacted]"}, {"a", "[redacted]"}, {"list", "[redacted]"}, {"keep", "[redacted]"}});
     }
 }
 
@@ -209,8 +208,7 @@ TEST_CASE("when several rules reach one value, drop beats mask beats hash") {
     const redactor r({redact_rule::hash("properties.*"), redact_rule::mask("properties.m"),
                       redact_rule::drop("properties.**.d"), redact_rule::hash("properties.d")},
                      {}, k_hash_key);
-    CHECK(r.apply("properties", {{"h", "v"}, {"m", "v"}, {"d", "v"}}) ==
-          json{{"h", r.hash("v")}, {"m", "[redacted]"}});
+    CHECK(r.apply("properties", {{"h", "v"}, {"m", "v"}, {"d", "v"}}) == json{{"h", r.hash("v")}, {"m", "[redacted]"}});
 }
 
 TEST_CASE("allow-list: only the named paths of properties and traits pass; rules still apply to them") {
@@ -244,16 +242,18 @@ TEST_CASE("malformed paths are refused with the reason") {
           "malformed path \"properties..email\": it has an empty key (two dots in a row, or a dot at either end)");
     CHECK(seglog::check_redact_path("properties.email.") ==
           "malformed path \"properties.email.\": it has an empty key (two dots in a row, or a dot at either end)");
-    CHECK(seglog::check_redact_path("props.email") ==
-          "malformed path \"props.email\": it must start with properties, traits or context (or * or ** for any of them)");
+    CHECK(
+        seglog::check_redact_path("props.email") ==
+        "malformed path \"props.email\": it must start with properties, traits or context (or * or ** for any of them)");
     CHECK(seglog::check_redact_path("properties.em*il") ==
           "malformed path \"properties.em*il\": \"em*il\" mixes a wildcard with other characters; * stands for one "
           "whole key, ** for any number of keys");
     CHECK(seglog::check_redact_path("traits") ==
           "malformed path \"traits\": it names a whole section; name keys inside it, such as \"traits.email\", or "
           "\"traits.*\" for all of them");
-    CHECK(seglog::check_allow_path("context.ip") ==
-          "malformed path \"context.ip\": the allow-list covers properties and traits; use a redact rule for context keys");
+    CHECK(
+        seglog::check_allow_path("context.ip") ==
+        "malformed path \"context.ip\": the allow-list covers properties and traits; use a redact rule for context keys");
 
     CHECK(config_error_of([] { redactor r({redact_rule::drop("properties..x")}); }) ==
           "seglog config: redact rule \"properties..x\": malformed path \"properties..x\": it has an empty key (two "
@@ -314,7 +314,7 @@ TEST_CASE("counters: per redactor and for the process, counted once per accepted
                      {"properties.d", "properties.m", "properties.h", "properties.ok"}, k_hash_key);
     const auto before = seglog::redaction_stats();
     REQUIRE_FALSE(track(&r, {{"d", 1}, {"m", 2}, {"h", 3}, {"ok", 4}, {"other", 5}, {"other2", 6}}).err);
-    REQUIRE_FALSE(track(&r, {{"ok", 4}}).err); // nothing redacted: not an event with redactions
+    REQUIRE_FALSE(track(&r, {{"ok", 4}}).err);                // nothing redacted: not an event with redactions
     REQUIRE(track(&r, {{"d", 1}, {"ok", std::nan("")}}).err); // rejected: not counted
     const auto c = r.counters();
     CHECK(c.dropped == 1);
@@ -344,7 +344,8 @@ TEST_CASE("config file: redact, allow and hash_key_env, with the secret from the
     })");
     const auto cfg = seglog::config::from_file(file, "production", {}, env({{"PII_HMAC_KEY", k_hash_key}}));
     // defaults and profile add up
-    CHECK(cfg.redact == std::vector<redact_rule>{redact_rule::drop("properties.email"), redact_rule::hash("traits.**.ssn"),
+    CHECK(cfg.redact == std::vector<redact_rule>{redact_rule::drop("properties.email"),
+                                                 redact_rule::hash("traits.**.ssn"),
                                                  redact_rule::mask("properties.phone", "***")});
     CHECK(cfg.allow == std::vector<std::string>{"properties.order_id", "properties.phone", "traits.*"});
     CHECK(cfg.hash_key_env == "PII_HMAC_KEY");
@@ -376,17 +377,21 @@ TEST_CASE("config file: exact errors for an unknown action, a malformed path, a 
 
     CHECK(load(R"("redact": [{"path": "properties.email", "action": "encrypt"}])") ==
           at + "\"redact\"[0]: unknown action \"encrypt\" (expected drop, mask or hash)");
-    CHECK(load(R"("redact": [{"path": "properties.a", "action": "drop"}, {"path": "properties..email", "action": "drop"}])") ==
-          at + "\"redact\"[1]: malformed path \"properties..email\": it has an empty key (two dots in a row, or a dot "
-               "at either end)");
+    CHECK(
+        load(
+            R"("redact": [{"path": "properties.a", "action": "drop"}, {"path": "properties..email", "action": "drop"}])") ==
+        at + "\"redact\"[1]: malformed path \"properties..email\": it has an empty key (two dots in a row, or a dot "
+             "at either end)");
     CHECK(load(R"("redact": [{"path": "traits.**.ssn", "action": "hash"}])") ==
           "seglog config: redact rule \"traits.**.ssn\" (from " + temp_path("err.json") +
               ", profile \"p\") hashes values but no secret is set: set SEGLOG_HASH_KEY");
-    CHECK(load(R"("redact": [{"path": "traits.**.ssn", "action": "hash"}], "hash_key_env": "PII_KEY")") ==
-          "seglog config: redact rule \"traits.**.ssn\" (from " + temp_path("err.json") +
-              ", profile \"p\") hashes values but no secret is set: set PII_KEY (named by hash_key_env) or SEGLOG_HASH_KEY");
-    CHECK(load(R"("redact": [{"path": "traits.ssn", "action": "hash"}])", {{"SEGLOG_HASH_KEY", "short-key"}}) ==
-          "seglog config: the hash secret (from SEGLOG_HASH_KEY) must be at least 16 bytes, got 9; the value is not shown");
+    CHECK(
+        load(R"("redact": [{"path": "traits.**.ssn", "action": "hash"}], "hash_key_env": "PII_KEY")") ==
+        "seglog config: redact rule \"traits.**.ssn\" (from " + temp_path("err.json") +
+            ", profile \"p\") hashes values but no secret is set: set PII_KEY (named by hash_key_env) or SEGLOG_HASH_KEY");
+    CHECK(
+        load(R"("redact": [{"path": "traits.ssn", "action": "hash"}])", {{"SEGLOG_HASH_KEY", "short-key"}}) ==
+        "seglog config: the hash secret (from SEGLOG_HASH_KEY) must be at least 16 bytes, got 9; the value is not shown");
     CHECK(load(R"("redact": {"path": "properties.email"})") ==
           at + "\"redact\": expected a list of rules such as [{\"path\": \"properties.email\", \"action\": \"drop\"}], "
                "got object {\"path\":\"properties.email\"}");
@@ -408,8 +413,8 @@ TEST_CASE("config file: exact errors for an unknown action, a malformed path, a 
     CHECK(load(R"("hash_key": "0123456789abcdef0123")") ==
           at + "\"hash_key\": a config file must not hold the hash secret; put it in an environment variable and "
                "name that variable with \"hash_key_env\" (default SEGLOG_HASH_KEY)");
-    CHECK(load(R"("redactt": [])") ==
-          "seglog config: " + temp_path("err.json") + ", profile \"p\": unknown key \"redactt\" (did you mean \"redact\"?)");
+    CHECK(load(R"("redactt": [])") == "seglog config: " + temp_path("err.json") +
+                                          ", profile \"p\": unknown key \"redactt\" (did you mean \"redact\"?)");
 
     // With no destination in force nothing leaves, so no secret is needed.
     const std::string off = write_file("off.json", R"({"profiles": {"test": {"destination": "off",
@@ -488,7 +493,8 @@ TEST_CASE("applied once, before every destination: event file, console line, byt
         if (item.payload.rfind("event ", 0) == 0) console.push_back(item.payload);
     REQUIRE(console.size() == 2);
     CHECK(console[0] == "event track \"Signed Up\" userId=u-7 properties={\"phone\":\"[redacted]\",\"plan\":\"pro\"} "
-                        "messageId=" + file_events[0]["messageId"].get<std::string>());
+                        "messageId=" +
+                            file_events[0]["messageId"].get<std::string>());
 
     for (const std::string secret : {"ann@example.com", "+1 555 0100", "123-45-6789"}) {
         CAPTURE(secret);

@@ -103,7 +103,7 @@ TEST_CASE("sink_it_ leaves the backtrace ring alone") {
     spdlog::logger logger("seam-backtrace", sink);
     logger.enable_backtrace(8);
     sink_record(logger, record("seam-backtrace", spdlog::level::off, "the event"));
-    logger.info("a line"); // log() writes it and keeps a copy in the ring
+    logger.info("a line");   // log() writes it and keeps a copy in the ring
     logger.dump_backtrace(); // the ring, between two banner lines
     std::vector<std::string> payloads;
     for (const auto &i : sink->items()) payloads.push_back(i.payload);

@@ -21,26 +21,25 @@ namespace seglog::tools {
 
 namespace {
 
-const char *const help_text =
-    "usage: seglog collector [options]\n"
-    "\n"
-    "Listens for Segment HTTP Tracking API calls (POST /v1/batch, ...) and prints one line\n"
-    "per request; prints a summary on Ctrl-C (SIGINT) or SIGTERM.\n"
-    "\n"
-    "  --port N          port to listen on (default 0: any free port, printed at start)\n"
-    "  --host ADDR       address to bind (default 127.0.0.1)\n"
-    "  --status S        status of failed answers (default 500); without --fail-ratio,\n"
-    "                    every request is answered S\n"
-    "  --fail-ratio R    answer a fraction R (0..1) of requests with --status\n"
-    "  --seed N          seed of the --fail-ratio draws (default 42)\n"
-    "  --retry-after V   add 'Retry-After: V' to failed answers\n"
-    "  --delay-ms D      wait D ms before every answer\n"
-    "  --gzip-ok         accept Content-Encoding: gzip (default: refuse with 415, as some\n"
-    "                    Segment-compatible collectors do)\n"
-    "  --no-limits       do not enforce Segment's limits (500 KB/batch, 32 KB/event,\n"
-    "                    2500 events/batch; over them the answer is 400)\n"
-    "  --out FILE        append every accepted event (2xx) to FILE, one JSON per line\n"
-    "  --quiet           no per-request lines, only the summary\n";
+const char *const help_text = "usage: seglog collector [options]\n"
+                              "\n"
+                              "Listens for Segment HTTP Tracking API calls (POST /v1/batch, ...) and prints one line\n"
+                              "per request; prints a summary on Ctrl-C (SIGINT) or SIGTERM.\n"
+                              "\n"
+                              "  --port N          port to listen on (default 0: any free port, printed at start)\n"
+                              "  --host ADDR       address to bind (default 127.0.0.1)\n"
+                              "  --status S        status of failed answers (default 500); without --fail-ratio,\n"
+                              "                    every request is answered S\n"
+                              "  --fail-ratio R    answer a fraction R (0..1) of requests with --status\n"
+                              "  --seed N          seed of the --fail-ratio draws (default 42)\n"
+                              "  --retry-after V   add 'Retry-After: V' to failed answers\n"
+                              "  --delay-ms D      wait D ms before every answer\n"
+                              "  --gzip-ok         accept Content-Encoding: gzip (default: refuse with 415, as some\n"
+                              "                    Segment-compatible collectors do)\n"
+                              "  --no-limits       do not enforce Segment's limits (500 KB/batch, 32 KB/event,\n"
+                              "                    2500 events/batch; over them the answer is 400)\n"
+                              "  --out FILE        append every accepted event (2xx) to FILE, one JSON per line\n"
+                              "  --quiet           no per-request lines, only the summary\n";
 
 bool parse_number(const char *text, double &out) {
     if (!text || !*text) return false;
@@ -64,16 +63,16 @@ std::string now_text() {
     return out;
 }
 
-}  // namespace
+} // namespace
 
 int collector_main(int argc, char **argv) {
     loopback::collector_options opt;
     opt.accept_gzip = false;
     opt.record_bodies = false;
-    opt.keep_requests = false;  // a long run must not grow with every request
+    opt.keep_requests = false; // a long run must not grow with every request
     opt.threads = 16;
     double fail_ratio = 0;
-    int status = 0;  // 0: not given
+    int status = 0; // 0: not given
     double seed = 42;
     std::string retry_after, out_path;
     double delay_ms = 0;
@@ -124,8 +123,7 @@ int collector_main(int argc, char **argv) {
         } else if (a == "--quiet") {
             quiet = true;
         } else {
-            std::fprintf(stderr, "seglog collector: unknown option '%s'\n\n%s", a.c_str(),
-                         help_text);
+            std::fprintf(stderr, "seglog collector: unknown option '%s'\n\n%s", a.c_str(), help_text);
             return 2;
         }
     }
@@ -171,7 +169,7 @@ int collector_main(int argc, char **argv) {
         c->set_default(status ? failure : loopback::reply::delayed(delay));
     }
 
-    std::mutex out_mutex;  // server threads answer concurrently
+    std::mutex out_mutex; // server threads answer concurrently
     std::size_t ok = 0, client_errors = 0, server_errors = 0, resets = 0;
     c->on_request([&](const loopback::request &r) {
         std::lock_guard<std::mutex> lk(out_mutex);
@@ -184,7 +182,7 @@ int collector_main(int argc, char **argv) {
             auto batch = r.json.find("batch");
             if (batch != r.json.end() && batch->is_array()) {
                 for (auto &e : *batch) out << e.dump() << '\n';
-            } else if (r.events == 1) {  // a single-event call (/v1/track, ...)
+            } else if (r.events == 1) { // a single-event call (/v1/track, ...)
                 out << r.json.dump() << '\n';
             }
             out.flush();
@@ -194,17 +192,15 @@ int collector_main(int argc, char **argv) {
         std::string size = std::to_string(r.wire_bytes) + " bytes";
         const std::string encoding = r.header("Content-Encoding");
         if (!encoding.empty())
-            size += " " + encoding +
-                    (r.body.empty() ? "" : " (" + std::to_string(r.body.size()) + " decoded)");
+            size += " " + encoding + (r.body.empty() ? "" : " (" + std::to_string(r.body.size()) + " decoded)");
         std::string dups = r.duplicates ? " duplicates=" + std::to_string(r.duplicates) : "";
-        std::printf("%s %s %s %s events=%zu%s %s%s\n", now_text().c_str(), r.method.c_str(),
-                    r.path.c_str(), answer.c_str(), r.events, dups.c_str(), size.c_str(),
-                    r.client_gone ? " (client gone)" : "");
+        std::printf("%s %s %s %s events=%zu%s %s%s\n", now_text().c_str(), r.method.c_str(), r.path.c_str(),
+                    answer.c_str(), r.events, dups.c_str(), size.c_str(), r.client_gone ? " (client gone)" : "");
         std::fflush(stdout);
     });
 
-    std::printf("seglog collector listening on %s (POST %s/v1/batch); Ctrl-C for a summary\n",
-                c->url().c_str(), c->url().c_str());
+    std::printf("seglog collector listening on %s (POST %s/v1/batch); Ctrl-C for a summary\n", c->url().c_str(),
+                c->url().c_str());
     std::fflush(stdout);
 
     int sig = 0;
@@ -212,13 +208,13 @@ int collector_main(int argc, char **argv) {
     c->stop();
 
     auto s = c->stats();
-    c.reset();  // stopped: no more callbacks into the locals above
+    c.reset(); // stopped: no more callbacks into the locals above
     std::printf("\nsummary: requests=%zu (2xx=%zu 4xx=%zu 5xx=%zu reset=%zu) events=%zu "
                 "unique=%zu duplicates=%zu connections=%zu bytes=%llu\n",
-                s.requests, ok, client_errors, server_errors, resets, s.events, s.unique,
-                s.duplicates, s.connections, static_cast<unsigned long long>(s.bytes));
+                s.requests, ok, client_errors, server_errors, resets, s.events, s.unique, s.duplicates, s.connections,
+                static_cast<unsigned long long>(s.bytes));
     std::fflush(stdout);
     return 0;
 }
 
-}  // namespace seglog::tools
+} // namespace seglog::tools

@@ -12,4 +12,4 @@ struct command {
 
 int collector_main(int argc, char **argv);
 
-}  // namespace seglog::tools
+} // namespace seglog::tools

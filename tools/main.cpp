@@ -11,8 +11,7 @@
 namespace {
 
 const seglog::tools::command commands[] = {
-    {"collector", "run a local Segment-compatible collector (POST /v1/batch)",
-     seglog::tools::collector_main},
+    {"collector", "run a local Segment-compatible collector (POST /v1/batch)", seglog::tools::collector_main},
 };
 
 void usage(std::FILE *out) {
@@ -21,7 +20,7 @@ void usage(std::FILE *out) {
     std::fprintf(out, "\n'seglog <command> --help' describes a command's options.\n");
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char **argv) {
     if (argc < 2) {

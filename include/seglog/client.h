@@ -25,8 +25,8 @@ class segment_sink;
 
 // What client::flush() reports.
 struct flush_result {
-    bool complete = false;            // everything accepted before the call was settled
-    std::uint64_t pending = 0;        // events still queued or in flight at return
+    bool complete = false;     // everything accepted before the call was settled
+    std::uint64_t pending = 0; // events still queued or in flight at return
     // True when complete: `if (client.flush(2s)) ...`.
     explicit operator bool() const { return complete; }
 };
@@ -66,8 +66,7 @@ public:
     bool track(const identity &who, std::string_view event, const properties &props = {},
                const call_options &opts = {});
     bool identify(const identity &who, const properties &traits = {}, const call_options &opts = {});
-    bool page(const identity &who, std::string_view name, const properties &props = {},
-              const call_options &opts = {});
+    bool page(const identity &who, std::string_view name, const properties &props = {}, const call_options &opts = {});
     bool screen(const identity &who, std::string_view name, const properties &props = {},
                 const call_options &opts = {});
     bool group(const identity &who, std::string_view group_id, const properties &traits = {},

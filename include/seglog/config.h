@@ -61,66 +61,66 @@ public:
 // Bounds are checked by validate(); docs/configuration.md has the table.
 struct SEGLOG_API config {
     // --- environment and destinations
-    std::string environment;                 // SEGLOG_ENV (or APP_ENV, ENVIRONMENT); selects the file's profile
-    bool tracking = true;                    // SEGLOG_TRACKING=on|off, overrides everything; off: no destination
-    std::vector<destination> destinations;   // empty: the default, a local JSON-lines file
-                                             // (SEGLOG_DESTINATION; file key "destination")
+    std::string environment;               // SEGLOG_ENV (or APP_ENV, ENVIRONMENT); selects the file's profile
+    bool tracking = true;                  // SEGLOG_TRACKING=on|off, overrides everything; off: no destination
+    std::vector<destination> destinations; // empty: the default, a local JSON-lines file
+                                           // (SEGLOG_DESTINATION; file key "destination")
     std::string default_file = "seglog-events.jsonl"; // the file used when no destination is set
 
     // --- Segment endpoint
-    std::string write_key;                   // SEGMENT_WRITE_KEY; never logged, refused in a file
-    std::string write_key_env;               // variable read before SEGMENT_WRITE_KEY (file: write_key_env)
+    std::string write_key;                       // SEGMENT_WRITE_KEY; never logged, refused in a file
+    std::string write_key_env;                   // variable read before SEGMENT_WRITE_KEY (file: write_key_env)
     std::string host = "https://api.segment.io"; // SEGMENT_HOST; EU: https://events.eu1.segmentapis.com
-    std::string path = "/v1/batch";          // appended to host; starts with "/"
-    bool allow_http = false;                 // http:// for a non-loopback host (refused otherwise)
+    std::string path = "/v1/batch";              // appended to host; starts with "/"
+    bool allow_http = false;                     // http:// for a non-loopback host (refused otherwise)
 
     // --- batching
-    std::size_t flush_at = 500;                          // events per batch (at most max_batch_events)
-    std::chrono::milliseconds flush_interval{1000};      // oldest event in a batch waits at most this
-    std::size_t max_batch_bytes = 480 * 1024;            // real UTF-8 bytes of the request body (<= 500 KB)
-    std::size_t max_batch_events = 2500;                 // Segment's hard limit
-    std::size_t max_event_bytes = 32 * 1024;             // Segment's per-event limit (event_too_large)
+    std::size_t flush_at = 500;                     // events per batch (at most max_batch_events)
+    std::chrono::milliseconds flush_interval{1000}; // oldest event in a batch waits at most this
+    std::size_t max_batch_bytes = 480 * 1024;       // real UTF-8 bytes of the request body (<= 500 KB)
+    std::size_t max_batch_events = 2500;            // Segment's hard limit
+    std::size_t max_event_bytes = 32 * 1024;        // Segment's per-event limit (event_too_large)
 
     // --- bounded queue: both bounds cover every event accepted and not yet settled
     std::size_t max_queue_events = 100000;
-    std::size_t max_queue_bytes = 64u * 1024 * 1024;     // at least max_event_bytes
+    std::size_t max_queue_bytes = 64u * 1024 * 1024;         // at least max_event_bytes
     overflow_policy overflow = overflow_policy::drop_newest; // "drop_newest", "drop_oldest" or "block"
-    std::chrono::milliseconds block_timeout{100};        // for overflow_policy::block
+    std::chrono::milliseconds block_timeout{100};            // for overflow_policy::block
 
     // --- transport
-    std::chrono::milliseconds connect_timeout{5000};     // TCP and TLS connect
-    std::chrono::milliseconds request_timeout{10000};    // one whole request
-    std::size_t max_in_flight = 4;                       // concurrent requests on one worker
+    std::chrono::milliseconds connect_timeout{5000};  // TCP and TLS connect
+    std::chrono::milliseconds request_timeout{10000}; // one whole request
+    std::size_t max_in_flight = 4;                    // concurrent requests on one worker
     // Added to the worker thread's nice value (0-19; 0 leaves it as is): a background worker
     // that wakes up must not preempt the threads that log. docs/performance.md has the figures.
     int worker_nice = 15;
-    bool gzip = false;                                   // Content-Encoding: gzip (some collectors refuse it)
-    std::string proxy;                                   // empty: libcurl's *_proxy environment variables
-    std::string ca_bundle;                               // PEM file to trust; empty: the system store
-    bool insecure_skip_verify = false;                   // only with a loopback host
+    bool gzip = false;                 // Content-Encoding: gzip (some collectors refuse it)
+    std::string proxy;                 // empty: libcurl's *_proxy environment variables
+    std::string ca_bundle;             // PEM file to trust; empty: the system store
+    bool insecure_skip_verify = false; // only with a loopback host
 
     // --- retries
-    int max_attempts = 10;                               // per batch, 429 with Retry-After not counted
+    int max_attempts = 10;                                              // per batch, 429 with Retry-After not counted
     std::chrono::milliseconds max_retry_time{std::chrono::minutes(10)}; // from a batch's first attempt
     // Backoff before retry n (n = 0 first): min((1 + rand) * backoff_base * 2^n, backoff_cap).
     std::chrono::milliseconds backoff_base{500};
     std::chrono::milliseconds backoff_cap{std::chrono::seconds(60)};
-    std::chrono::milliseconds retry_after_cap{std::chrono::seconds(300)}; // longest Retry-After honoured
+    std::chrono::milliseconds retry_after_cap{std::chrono::seconds(300)};    // longest Retry-After honoured
     std::chrono::milliseconds retry_after_default{std::chrono::seconds(60)}; // 429 without Retry-After
 
     // --- shutdown
-    std::chrono::milliseconds close_timeout{5000};       // used by destructors; 0 does not wait
+    std::chrono::milliseconds close_timeout{5000}; // used by destructors; 0 does not wait
 
     // --- privacy (docs/privacy.md): applied while serialising, before any destination
-    std::vector<redact_rule> redact;                     // file: "redact"; code, defaults and profile add up
-    std::vector<std::string> allow;                      // non-empty: only these paths of properties/traits pass
-    std::string hash_key_env;                            // variable read before SEGLOG_HASH_KEY (file: hash_key_env)
+    std::vector<redact_rule> redact; // file: "redact"; code, defaults and profile add up
+    std::vector<std::string> allow;  // non-empty: only these paths of properties/traits pass
+    std::string hash_key_env;        // variable read before SEGLOG_HASH_KEY (file: hash_key_env)
     // The HMAC secret of hash rules, at least 16 bytes: SEGLOG_HASH_KEY (or hash_key_env's
     // variable), never from a file; never logged.
     std::string hash_key;
 
     // --- development
-    bool echo_events_to_log = false;                     // demux also renders events as log lines
+    bool echo_events_to_log = false; // demux also renders events as log lines
 
     // Where a value came from, by file key ("host" -> "SEGMENT_HOST"), so that validate()
     // can name it. Filled by from_env/from_file; values set in code have no entry.
@@ -153,8 +153,8 @@ struct SEGLOG_API config {
     // Same, reading the environment through `read_env`. Both from_file forms take the write key
     // from the variable named by write_key_env, else SEGMENT_WRITE_KEY (never from the file).
     // The hash secret likewise: hash_key_env's variable, else SEGLOG_HASH_KEY.
-    static config from_file(const std::string &path, const std::string &environment,
-                            config base, const env_reader &read_env);
+    static config from_file(const std::string &path, const std::string &environment, config base,
+                            const env_reader &read_env);
 
     // Throws config_error when the configuration cannot work (docs/configuration.md lists each message).
     // Bounds of every option, host and path syntax, http:// and insecure_skip_verify only for

@@ -19,23 +19,23 @@ namespace seglog {
 // Why an event was not delivered. to_string() gives each one's stable name.
 enum class reason : std::uint8_t {
     // rejected at the call, before anything is queued
-    missing_identity,     // neither userId nor anonymousId
-    missing_event,        // track without event name
-    missing_group_id,     // group without groupId
-    missing_previous_id,  // alias without previousId
-    not_an_object,        // properties, traits, context or integrations not a JSON object
-    non_finite_number,    // NaN or +/-Infinity anywhere in the payload
-    invalid_utf8,         // a string (key or value) that is not valid UTF-8
-    too_deep,             // nested arrays/objects deeper than 32 levels
-    too_many_keys,        // an object with over 1000 keys, or over 2000 keys in the whole event
-    event_too_large,      // serialised event over max_event_bytes (32 KB by default), or too
-                          // large for a batch of one (max_batch_bytes with its envelope)
-    not_attached,         // the logger has no seglog demux sink, or a sink beside it: the event
-                          // would have leaked into log lines
+    missing_identity,    // neither userId nor anonymousId
+    missing_event,       // track without event name
+    missing_group_id,    // group without groupId
+    missing_previous_id, // alias without previousId
+    not_an_object,       // properties, traits, context or integrations not a JSON object
+    non_finite_number,   // NaN or +/-Infinity anywhere in the payload
+    invalid_utf8,        // a string (key or value) that is not valid UTF-8
+    too_deep,            // nested arrays/objects deeper than 32 levels
+    too_many_keys,       // an object with over 1000 keys, or over 2000 keys in the whole event
+    event_too_large,     // serialised event over max_event_bytes (32 KB by default), or too
+                         // large for a batch of one (max_batch_bytes with its envelope)
+    not_attached,        // the logger has no seglog demux sink, or a sink beside it: the event
+                         // would have leaked into log lines
     // refused by the pipeline
-    queue_full,           // the bounded queue (events or bytes) overflowed: a new event refused,
-                          // an old one evicted (drop_oldest) or a block_timeout run out
-    closed,               // the client was already closed
+    queue_full, // the bounded queue (events or bytes) overflowed: a new event refused,
+                // an old one evicted (drop_oldest) or a block_timeout run out
+    closed,     // the client was already closed
     // failed in delivery
     rejected,             // the collector refused it for good: a 400/413 for this event alone,
                           // another 4xx, a 3xx, or 501/505/511

@@ -38,8 +38,14 @@ struct identity {
     std::string anonymous_id; // "anonymousId": an id for a visitor not (yet) known
 
     // Set the other id and return *this: seglog::user("u-42").with_anonymous_id("a-9").
-    identity &with_anonymous_id(std::string id) { anonymous_id = std::move(id); return *this; }
-    identity &with_user_id(std::string id) { user_id = std::move(id); return *this; }
+    identity &with_anonymous_id(std::string id) {
+        anonymous_id = std::move(id);
+        return *this;
+    }
+    identity &with_user_id(std::string id) {
+        user_id = std::move(id);
+        return *this;
+    }
 };
 // Who an event is about: a known user, an anonymous visitor, or both.
 inline identity user(std::string user_id) { return identity{std::move(user_id), {}}; }
@@ -113,21 +119,31 @@ public:
     // float and double as floating (NaN and infinities are refused at the call as
     // non_finite_number).
     value(bool b) noexcept : kind_(kind::boolean) { u_.b = b; }
-    template <typename T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool> &&
-                                               std::is_signed_v<T>, int> = 0>
-    value(T i) noexcept : kind_(kind::integer) { u_.i = static_cast<std::int64_t>(i); }
-    template <typename T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool> &&
-                                               std::is_unsigned_v<T>, int> = 0>
-    value(T u) noexcept : kind_(kind::unsigned_integer) { u_.u = static_cast<std::uint64_t>(u); }
+    template <typename T,
+              std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool> && std::is_signed_v<T>, int> = 0>
+    value(T i) noexcept : kind_(kind::integer) {
+        u_.i = static_cast<std::int64_t>(i);
+    }
+    template <typename T,
+              std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool> && std::is_unsigned_v<T>, int> = 0>
+    value(T u) noexcept : kind_(kind::unsigned_integer) {
+        u_.u = static_cast<std::uint64_t>(u);
+    }
     template <typename T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
-    value(T d) noexcept : kind_(kind::floating) { u_.d = static_cast<double>(d); }
+    value(T d) noexcept : kind_(kind::floating) {
+        u_.d = static_cast<double>(d);
+    }
     // Strings are borrowed, not copied: they must outlive the call, as they do at a call site.
-    value(const char *s) noexcept : kind_(s ? kind::string : kind::null) { if (s) set_str(s); }
+    value(const char *s) noexcept : kind_(s ? kind::string : kind::null) {
+        if (s) set_str(s);
+    }
     value(std::string_view s) noexcept : kind_(kind::string) { set_str(s); }
     value(const std::string &s) noexcept : kind_(kind::string) { set_str(s); }
     // An existing nlohmann::json, written as it is (the caller includes <nlohmann/json.hpp>).
     template <typename J, std::enable_if_t<std::is_same_v<J, nlohmann::json>, int> = 0>
-    value(const J &j) noexcept : kind_(kind::json) { u_.j = &j; }
+    value(const J &j) noexcept : kind_(kind::json) {
+        u_.j = &j;
+    }
     // A nested array or object written in braces (see above).
     value(std::initializer_list<value> list) noexcept : kind_(kind::list) {
         u_.l.data = list.begin();
@@ -162,15 +178,24 @@ public:
     inline value_list as_list() const noexcept; // kind::list: the elements, in the order written
 
 private:
-    void set_str(std::string_view s) noexcept { u_.s.data = s.data(); u_.s.size = s.size(); }
+    void set_str(std::string_view s) noexcept {
+        u_.s.data = s.data();
+        u_.s.size = s.size();
+    }
     kind kind_;
     union {
         bool b;
         std::int64_t i;
         std::uint64_t u;
         double d;
-        struct { const char *data; std::size_t size; } s;
-        struct { const value *data; std::size_t size; } l;
+        struct {
+            const char *data;
+            std::size_t size;
+        } s;
+        struct {
+            const value *data;
+            std::size_t size;
+        } l;
         const nlohmann::json *j;
     } u_{};
 };
@@ -266,15 +291,24 @@ private:
 // As for properties, a null nlohmann::json means none and any other non-object is refused
 // as reason::not_an_object. A context member named "library" is always left out.
 struct call_options {
-    properties context;       // merged into the record's "context"
-    properties integrations;  // the record's "integrations" (default {})
+    properties context;                                             // merged into the record's "context"
+    properties integrations;                                        // the record's "integrations" (default {})
     std::optional<std::chrono::system_clock::time_point> timestamp; // default: time of the call
 
     // Setters returning *this, to chain in the call. The timestamp is written in UTC with
     // millisecond precision (YYYY-MM-DDTHH:MM:SS.mmmZ).
-    call_options &with_context(const properties &c) noexcept { context = c; return *this; }
-    call_options &with_integrations(const properties &i) noexcept { integrations = i; return *this; }
-    call_options &with_timestamp(std::chrono::system_clock::time_point t) { timestamp = t; return *this; }
+    call_options &with_context(const properties &c) noexcept {
+        context = c;
+        return *this;
+    }
+    call_options &with_integrations(const properties &i) noexcept {
+        integrations = i;
+        return *this;
+    }
+    call_options &with_timestamp(std::chrono::system_clock::time_point t) {
+        timestamp = t;
+        return *this;
+    }
 };
 
 } // namespace seglog

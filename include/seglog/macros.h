@@ -29,10 +29,9 @@
 
 // Internal: the body every macro shares (the tracking check, then the log_* call).
 #if SEGLOG_ACTIVE
-#define SEGLOG_DETAIL_CALL(fn, logger, ...)                                                        \
-    do {                                                                                           \
-        if (::seglog::tracking_enabled())                                                         \
-            ::seglog::fn(::seglog::detail::as_logger(logger), __VA_ARGS__);                        \
+#define SEGLOG_DETAIL_CALL(fn, logger, ...)                                                                            \
+    do {                                                                                                               \
+        if (::seglog::tracking_enabled()) ::seglog::fn(::seglog::detail::as_logger(logger), __VA_ARGS__);              \
     } while (0)
 #else
 #define SEGLOG_DETAIL_CALL(fn, logger, ...) (void)0

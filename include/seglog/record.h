@@ -71,7 +71,9 @@ protected:
 inline spdlog::logger &as_logger(spdlog::logger *l) noexcept { return *l; }
 inline spdlog::logger &as_logger(spdlog::logger &l) noexcept { return l; }
 template <typename L>
-inline spdlog::logger &as_logger(const std::shared_ptr<L> &l) noexcept { return *l; }
+inline spdlog::logger &as_logger(const std::shared_ptr<L> &l) noexcept {
+    return *l;
+}
 } // namespace detail
 
 // True for a record written by seglog's event calls, false for every ordinary log line.

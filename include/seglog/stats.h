@@ -16,41 +16,41 @@ namespace seglog {
 // Every event accepted is counted once in delivered, failed, evicted or returned when it is
 // settled; every event refused once in dropped. by_reason counts the same events by reason.
 struct stats {
-    std::uint64_t accepted = 0;       // entered the queue
-    std::uint64_t delivered = 0;      // acknowledged by a 2xx
-    std::uint64_t failed = 0;         // given up on in delivery (rejected, unauthorized, retries_exhausted)
-    std::uint64_t dropped = 0;        // never accepted (validation, invalid_record, queue_full, closed)
-    std::uint64_t evicted = 0;        // accepted, then pushed out of a full queue (drop_oldest)
-    std::uint64_t returned = 0;       // handed back by close()
+    std::uint64_t accepted = 0;  // entered the queue
+    std::uint64_t delivered = 0; // acknowledged by a 2xx
+    std::uint64_t failed = 0;    // given up on in delivery (rejected, unauthorized, retries_exhausted)
+    std::uint64_t dropped = 0;   // never accepted (validation, invalid_record, queue_full, closed)
+    std::uint64_t evicted = 0;   // accepted, then pushed out of a full queue (drop_oldest)
+    std::uint64_t returned = 0;  // handed back by close()
     // failed + dropped + evicted + returned, by reason. For the events accepted:
     // accepted == delivered + failed + evicted + returned + (still pending).
     std::uint64_t by_reason[reason_count] = {};
-    std::uint64_t retried = 0;        // events re-sent after a failed attempt
-    std::uint64_t batches_sent = 0;   // requests started, retries included
+    std::uint64_t retried = 0;           // events re-sent after a failed attempt
+    std::uint64_t batches_sent = 0;      // requests started, retries included
     std::uint64_t batches_delivered = 0; // requests answered 2xx
-    std::uint64_t queued_events = 0;  // waiting in the queue now
-    std::uint64_t queued_bytes = 0;   // their bytes of JSON
-    std::uint64_t pending_bytes = 0;  // accepted and not settled: what the max_queue_bytes bound covers
-    std::uint64_t in_flight = 0;      // taken from the queue, not settled: the batch being filled,
-                                      // requests under way, batches waiting to retry
-    std::uint64_t bytes_sent = 0;     // request bodies on the wire (after gzip)
+    std::uint64_t queued_events = 0;     // waiting in the queue now
+    std::uint64_t queued_bytes = 0;      // their bytes of JSON
+    std::uint64_t pending_bytes = 0;     // accepted and not settled: what the max_queue_bytes bound covers
+    std::uint64_t in_flight = 0;         // taken from the queue, not settled: the batch being filled,
+                                         // requests under way, batches waiting to retry
+    std::uint64_t bytes_sent = 0;        // request bodies on the wire (after gzip)
 };
 
 // What client::on_delivered receives: one batch answered 2xx.
 struct delivery_info {
-    std::size_t events = 0;           // events in the batch
-    std::size_t body_bytes = 0;       // uncompressed
+    std::size_t events = 0;               // events in the batch
+    std::size_t body_bytes = 0;           // uncompressed
     std::vector<std::string> message_ids; // of every event delivered
 };
 
 // What client::on_attempt receives: one HTTP request and its outcome, success or not.
 struct attempt_info {
-    int status = 0;                   // HTTP status; 0 when no answer (network failure)
-    std::string network_error;        // libcurl's description when status == 0
+    int status = 0;                        // HTTP status; 0 when no answer (network failure)
+    std::string network_error;             // libcurl's description when status == 0
     std::chrono::microseconds duration{0}; // from the start of the request to its answer or failure
-    std::size_t bytes = 0;            // bytes on the wire
-    std::size_t events = 0;           // events in the request
-    int retry_count = 0;              // value of X-Retry-Count (0 on the first attempt)
+    std::size_t bytes = 0;                 // bytes on the wire
+    std::size_t events = 0;                // events in the request
+    int retry_count = 0;                   // value of X-Retry-Count (0 on the first attempt)
 };
 
 } // namespace seglog

@@ -30,8 +30,7 @@ void accounting::attempted(const attempt_info &a) {
     if (!cb) return;
     try {
         (*cb)(a);
-    } catch (...) {
-    }
+    } catch (...) {}
 }
 
 void accounting::returned(const error &e) {

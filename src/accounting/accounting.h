@@ -53,8 +53,7 @@ public:
         if (!cb) return;
         try {
             (*cb)(info());
-        } catch (...) {
-        }
+        } catch (...) {}
     }
     // A batch of n events given up on for `why` (reported apart, with its message).
     void failed(std::size_t n, reason why) noexcept {

@@ -17,9 +17,9 @@ inline constexpr std::size_t batch_envelope_bytes = 10 + 12 + 24 + 2;
 struct batch {
     std::uint64_t id = 0;
     std::vector<queued_record> records;
-    std::size_t record_bytes = 0;     // sum of record sizes
-    int attempts = 0;                 // counted failed attempts
-    int sends = 0;                    // requests made (X-Retry-Count = sends)
+    std::size_t record_bytes = 0;                          // sum of record sizes
+    int attempts = 0;                                      // counted failed attempts
+    int sends = 0;                                         // requests made (X-Retry-Count = sends)
     std::chrono::steady_clock::time_point opened{};        // first record added
     std::chrono::steady_clock::time_point first_attempt{}; // for max_retry_time
     std::chrono::steady_clock::time_point not_before{};    // earliest next send

@@ -154,8 +154,7 @@ void batcher::settle_failed(batch &b, reason why, int status, const std::string 
         message = "HTTP " + std::to_string(status) + " from " + cfg_.host + cfg_.path + ": " + std::to_string(n) +
                   (n == 1 ? " event" : " events") + " rejected and dropped";
         break;
-    default:
-        message = std::to_string(n) + " events failed after " + std::to_string(b.sends) + " attempts; " + detail;
+    default: message = std::to_string(n) + " events failed after " + std::to_string(b.sends) + " attempts; " + detail;
     }
     acc_.report({why, std::move(message), {}, {}, b.message_ids(), status});
     queue_.recycle(b.records);
@@ -168,8 +167,9 @@ void batcher::handle(worker_state &w, http_response &r, clock::time_point now) {
     w.in_flight.erase(it);
     acc_.attempted({r.status, r.network_error, r.duration, r.bytes_sent, b.records.size(), b.sends - 1});
 
-    const std::optional<milliseconds> retry_after =
-        r.retry_after ? parse_retry_after(*r.retry_after, std::chrono::system_clock::now()) : std::nullopt;
+    const std::optional<milliseconds> retry_after = r.retry_after ? parse_retry_after(*r.retry_after,
+                                                                                      std::chrono::system_clock::now())
+                                                                  : std::nullopt;
     const decision d = classify(r.status, retry_after, cfg_);
     auto out_of_time = [&](milliseconds delay) { return now + delay - b.first_attempt > cfg_.max_retry_time; };
     switch (d.what) {
@@ -202,8 +202,7 @@ void batcher::handle(worker_state &w, http_response &r, clock::time_point now) {
         // Two failures in a row look like an outage: hold every batch, not just this one,
         // instead of sending each queued batch into the same wall. Not during close(), which
         // gives every pending batch one more attempt.
-        if (w.consecutive_failures >= 2 && !w.close_started)
-            w.paused_until = std::max(w.paused_until, b.not_before);
+        if (w.consecutive_failures >= 2 && !w.close_started) w.paused_until = std::max(w.paused_until, b.not_before);
         w.ready.push_front(std::move(b));
         break;
     }
@@ -264,12 +263,12 @@ std::vector<std::string> batcher::take_everything(worker_state &w) {
 // Moves what the queue holds into batches: the current batch is sealed when the next record
 // would pass flush_at, max_batch_events or max_batch_bytes, and when it is due (full, flushed,
 // closing, or flush_interval after its first record arrived).
-void batcher::fill_batches(worker_state &w, std::vector<queued_record> &incoming, clock::time_point now,
-                           bool flush_now, bool stopping) {
+void batcher::fill_batches(worker_state &w, std::vector<queued_record> &incoming, clock::time_point now, bool flush_now,
+                           bool stopping) {
     // A batch is dated from its first event's arrival, not from when the worker saw it. The
     // note may be stale (from an earlier drain): then the batch goes early, never late.
-    const clock::time_point arrived =
-        std::min(now, clock::time_point(clock::duration(first_arrival_.load(std::memory_order_relaxed))));
+    const clock::time_point arrived = std::min(now, clock::time_point(clock::duration(
+                                                        first_arrival_.load(std::memory_order_relaxed))));
     for (auto &r : incoming) {
         const std::size_t n = w.current.records.size();
         if (n && (n >= cfg_.flush_at || n >= cfg_.max_batch_events ||
@@ -290,11 +289,10 @@ bool batcher::finished(worker_state &w, clock::time_point now) {
     if (w.ready.empty() && w.in_flight.empty() && w.current.records.empty() && queue_.empty()) return true;
     // Done trying when the deadline has come, or when nothing is under way and every batch
     // left would wait past it (backoff, Retry-After): no point sleeping until then.
-    const bool nothing_before_deadline =
-        w.in_flight.empty() && w.current.records.empty() && queue_.empty() &&
-        std::all_of(w.ready.begin(), w.ready.end(), [&](const batch &b) {
-            return std::max(b.not_before, w.paused_until) >= close_deadline_;
-        });
+    const bool nothing_before_deadline = w.in_flight.empty() && w.current.records.empty() && queue_.empty() &&
+                                         std::all_of(w.ready.begin(), w.ready.end(), [&](const batch &b) {
+                                             return std::max(b.not_before, w.paused_until) >= close_deadline_;
+                                         });
     if (now >= close_deadline_ || nothing_before_deadline) {
         returned_at_close_ = take_everything(w);
         return true;
@@ -304,8 +302,7 @@ bool batcher::finished(worker_state &w, clock::time_point now) {
 
 // How long the worker may sleep: until the next thing to do. Producers and flush()/close()
 // wake it earlier.
-milliseconds batcher::sleep_time(const worker_state &w, clock::time_point now, bool hold_queue,
-                                 bool stopping) const {
+milliseconds batcher::sleep_time(const worker_state &w, clock::time_point now, bool hold_queue, bool stopping) const {
     clock::time_point wake = now + cfg_.flush_interval;
     if (!w.current.records.empty()) wake = std::min(wake, w.current.opened + cfg_.flush_interval);
     if (w.transport->can_send())

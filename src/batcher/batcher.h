@@ -75,10 +75,10 @@ private:
     struct worker_state {
         std::unique_ptr<http_transport> transport;
         batch current;
-        std::deque<batch> ready;                      // sealed, waiting for a request slot or backoff
+        std::deque<batch> ready; // sealed, waiting for a request slot or backoff
         std::map<std::uint64_t, batch> in_flight;
-        clock::time_point paused_until{};             // no request starts before this
-        clock::time_point rate_limited_until{};       // the part of the pause the server asked for
+        clock::time_point paused_until{};       // no request starts before this
+        clock::time_point rate_limited_until{}; // the part of the pause the server asked for
         int consecutive_failures = 0;
         std::uint64_t next_batch_id = 1;
         std::mt19937_64 rng{std::random_device{}()};
@@ -87,8 +87,8 @@ private:
 
     void run();
     void lower_priority() const; // cfg.worker_nice, on the worker thread
-    void fill_batches(worker_state &w, std::vector<queued_record> &incoming, clock::time_point now,
-                      bool flush_now, bool stopping);
+    void fill_batches(worker_state &w, std::vector<queued_record> &incoming, clock::time_point now, bool flush_now,
+                      bool stopping);
     bool finished(worker_state &w, clock::time_point now);
     std::chrono::milliseconds sleep_time(const worker_state &w, clock::time_point now, bool hold_queue,
                                          bool stopping) const;

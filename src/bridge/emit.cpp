@@ -91,7 +91,10 @@ void emit(spdlog::logger &logger, event_fields f) {
                  (beside ? "' has a sink beside its seglog demux sink, which would print the event as a log "
                            "line (add log sinks before seglog::attach, or give them to the demux_sink)"
                          : "' has no seglog demux sink (call seglog::attach)"),
-             to_string(f.type), {}, {}, 0});
+             to_string(f.type),
+             {},
+             {},
+             0});
         return;
     }
     thread_local text_buffer buffer;

@@ -36,8 +36,7 @@ void with_scratch_error(Fn &&fn) {
 } // namespace
 
 client::impl::impl(seglog::config c)
-    : cfg(checked(std::move(c))),
-      redaction(redactor::from_config(cfg)),
+    : cfg(checked(std::move(c))), redaction(redactor::from_config(cfg)),
       queue({cfg.max_queue_events, cfg.max_queue_bytes, cfg.overflow, cfg.block_timeout}),
       batcher(cfg, queue, accounting),
       queue_full_message("event not accepted: the queue is full (" + std::to_string(cfg.max_queue_events) +
@@ -78,7 +77,8 @@ bool client::impl::enqueue_serialised(std::string_view record) {
         });
         return false;
     };
-    if (closed.load(std::memory_order_acquire)) return refuse(reason::closed, "event not accepted: the client is closed");
+    if (closed.load(std::memory_order_acquire))
+        return refuse(reason::closed, "event not accepted: the client is closed");
     if (record.size() > cfg.max_event_bytes) {
         return refuse(reason::event_too_large, "event not accepted: " + std::to_string(record.size()) +
                                                    " bytes, over the " + std::to_string(cfg.max_event_bytes) +
@@ -87,15 +87,19 @@ bool client::impl::enqueue_serialised(std::string_view record) {
     // A batch of one must still fit max_batch_bytes with its envelope (the two limits may be
     // configured equal): such an event could never be sent within the limit.
     if (record.size() + detail::batch_envelope_bytes > cfg.max_batch_bytes) {
-        return refuse(reason::event_too_large,
-                      "event not accepted: " + std::to_string(record.size()) + " bytes, too large for a " +
-                          std::to_string(cfg.max_batch_bytes) + "-byte batch (max_batch_bytes) with its " +
-                          std::to_string(detail::batch_envelope_bytes) + "-byte envelope");
+        return refuse(reason::event_too_large, "event not accepted: " + std::to_string(record.size()) +
+                                                   " bytes, too large for a " + std::to_string(cfg.max_batch_bytes) +
+                                                   "-byte batch (max_batch_bytes) with its " +
+                                                   std::to_string(detail::batch_envelope_bytes) + "-byte envelope");
     }
     auto r = queue.push(record);
     if (!r.evicted.empty()) {
-        error e{reason::queue_full, "queue full (drop_oldest): " + std::to_string(r.evicted.size()) +
-                                        " oldest queued events dropped", {}, {}, {}, 0};
+        error e{reason::queue_full,
+                "queue full (drop_oldest): " + std::to_string(r.evicted.size()) + " oldest queued events dropped",
+                {},
+                {},
+                {},
+                0};
         for (const auto &q : r.evicted) e.message_ids.emplace_back(detail::record_message_id(q.json.view()));
         accounting.reject(e, true);
     }
@@ -123,7 +127,10 @@ bool client::impl::enqueue_foreign(std::string_view record) {
     if (!why.empty()) {
         accounting.reject({reason::invalid_record,
                            "event not accepted: " + why + " (client::enqueue takes one serialised Segment event)",
-                           {}, {}, {}, 0},
+                           {},
+                           {},
+                           {},
+                           0},
                           false);
         return false;
     }
@@ -147,7 +154,10 @@ std::vector<std::string> client::impl::close(std::chrono::milliseconds timeout) 
     if (!out.empty()) {
         error e{reason::undelivered_at_close,
                 std::to_string(out.size()) + " events not delivered before close() timed out; returned to the caller",
-                {}, {}, {}, 0};
+                {},
+                {},
+                {},
+                0};
         for (const auto &r : out) e.message_ids.emplace_back(detail::record_message_id(r));
         accounting.returned(e);
     }
@@ -186,8 +196,7 @@ bool client::page(const identity &who, std::string_view name, const properties &
 bool client::screen(const identity &who, std::string_view name, const properties &props, const call_options &opts) {
     return impl_->submit({event_type::screen, &who, name, {}, {}, {}, &props, &opts});
 }
-bool client::group(const identity &who, std::string_view group_id, const properties &traits,
-                   const call_options &opts) {
+bool client::group(const identity &who, std::string_view group_id, const properties &traits, const call_options &opts) {
     return impl_->submit({event_type::group, &who, {}, group_id, {}, {}, &traits, &opts});
 }
 bool client::alias(std::string_view previous_id, std::string_view user_id, const call_options &opts) {
@@ -205,7 +214,9 @@ seglog::stats client::stats() const { return impl_->snapshot(); }
 const seglog::config &client::config() const noexcept { return impl_->cfg; }
 const seglog::redactor *client::redaction() const noexcept { return impl_->redaction.get(); }
 
-void client::on_delivered(std::function<void(const delivery_info &)> fn) { impl_->accounting.on_delivered(std::move(fn)); }
+void client::on_delivered(std::function<void(const delivery_info &)> fn) {
+    impl_->accounting.on_delivered(std::move(fn));
+}
 void client::on_error(error_handler fn) { impl_->accounting.on_error(std::move(fn)); }
 void client::on_attempt(std::function<void(const attempt_info &)> fn) { impl_->accounting.on_attempt(std::move(fn)); }
 

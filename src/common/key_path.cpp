@@ -29,7 +29,7 @@ std::string parse_path(const std::string &path, std::vector<path_segment> &out) 
         else if (key == "**") seg.type = path_segment::kind::any;
         else if (key.find('*') != std::string::npos)
             return quote(key) + " mixes a wildcard with other characters; * stands for one whole key, ** for "
-                                 "any number of keys";
+                                "any number of keys";
         else seg.key = key;
         out.push_back(std::move(seg));
         if (out.size() > max_path_keys) return "it has more than " + std::to_string(max_path_keys) + " keys";

@@ -67,7 +67,9 @@ public:
     }
     text_buffer &append(std::string_view s) { return append(s.data(), s.size()); }
     template <std::size_t N>
-    text_buffer &append(const char (&literal)[N]) { return append(literal, N - 1); }
+    text_buffer &append(const char (&literal)[N]) {
+        return append(literal, N - 1);
+    }
     void push_back(char c) {
         if (size_ == capacity_) grow(1);
         data_[size_++] = c;

@@ -35,9 +35,8 @@ std::string closest(const std::string &word, const std::vector<std::string> &can
 // Reads the JSON file and applies `defaults` and the selected profile over `base`; no
 // validation. `environment`: the explicit choice ("" to use the file's default_environment,
 // then base.environment); `environment_origin` names where that choice came from.
-config load_file(const std::string &path, const std::string &environment,
-                 const std::string &environment_origin, const std::string &path_origin,
-                 config base);
+config load_file(const std::string &path, const std::string &environment, const std::string &environment_origin,
+                 const std::string &path_origin, config base);
 // The same on the file's text, already read; `path` only names the source in messages.
 // (Also the entry point of fuzz/fuzz_config.cpp.)
 config load_text(const std::string &text, const std::string &path, const std::string &environment,

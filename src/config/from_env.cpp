@@ -83,9 +83,7 @@ config config::from_env(const env_reader &read_env, config base) {
     return c;
 }
 
-config config::from_env(config base) {
-    return from_env(detail::cfg::process_env_reader(), std::move(base));
-}
+config config::from_env(config base) { return from_env(detail::cfg::process_env_reader(), std::move(base)); }
 
 config config::from_env() { return from_env(config{}); }
 

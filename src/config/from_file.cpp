@@ -18,7 +18,6 @@ using json = nlohmann::json;
 
 namespace {
 
-
 [[noreturn]] void wrong_type(const std::string &where, const char *expected, const json &v) {
     fail(where + ": expected " + expected + ", got " + show(v));
 }
@@ -71,17 +70,23 @@ key_spec ms_key(const char *name, std::chrono::milliseconds config::*m, long lon
 }
 
 key_spec bool_key(const char *name, bool config::*m) {
-    return {name, [=](config &c, const json &v, const std::string &w) {
+    return {name,
+            [=](config &c, const json &v, const std::string &w) {
                 if (!v.is_boolean()) wrong_type(w, "true or false", v);
                 c.*m = v.get<bool>();
-            }, 0, {}};
+            },
+            0,
+            {}};
 }
 
 key_spec string_key(const char *name, std::string config::*m) {
-    return {name, [=](config &c, const json &v, const std::string &w) {
+    return {name,
+            [=](config &c, const json &v, const std::string &w) {
                 if (!v.is_string()) wrong_type(w, "a string", v);
                 c.*m = v.get<std::string>();
-            }, 0, {}};
+            },
+            0,
+            {}};
 }
 
 void apply_destination(config &c, const json &v, const std::string &w) {
@@ -245,9 +250,8 @@ std::string join_keys(const json &obj) {
 
 } // namespace
 
-config load_file(const std::string &path, const std::string &environment,
-                 const std::string &environment_origin, const std::string &path_origin,
-                 config base) {
+config load_file(const std::string &path, const std::string &environment, const std::string &environment_origin,
+                 const std::string &path_origin, config base) {
     return load_text(read_file(path, path_origin), path, environment, environment_origin, std::move(base));
 }
 
@@ -306,8 +310,10 @@ config load_text(const std::string &text, const std::string &path, const std::st
         }
     }
     if (env.empty())
-        fail(path + ": no environment selected: set SEGLOG_ENV (or APP_ENV, ENVIRONMENT) or "
-                    "\"default_environment\" in the file; profiles: " + join_keys(profiles));
+        fail(path +
+             ": no environment selected: set SEGLOG_ENV (or APP_ENV, ENVIRONMENT) or "
+             "\"default_environment\" in the file; profiles: " +
+             join_keys(profiles));
     auto profile = profiles.find(env);
     if (profile == profiles.end())
         fail(path + ": no profile for environment " + quote(env) +

@@ -15,7 +15,6 @@ namespace {
 constexpr std::size_t min_hash_key_bytes = 16;
 constexpr const char *default_hash_key_env = "SEGLOG_HASH_KEY";
 
-
 bool is_env_name(const std::string &s) {
     if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
     for (char ch : s)

@@ -51,7 +51,8 @@ host_parts parse_host(const config &c) {
         if (close == std::string::npos) fail(label + " has an invalid host name");
         out.name = rest.substr(0, close + 1);
         std::string inside = rest.substr(1, close - 1);
-        if (inside.empty() || !all_of(inside, [](unsigned char ch) { return std::isxdigit(ch) || ch == ':' || ch == '.'; }))
+        if (inside.empty() ||
+            !all_of(inside, [](unsigned char ch) { return std::isxdigit(ch) || ch == ':' || ch == '.'; }))
             fail(label + " has an invalid host name");
         std::string after = rest.substr(close + 1);
         if (!after.empty()) {
@@ -101,7 +102,7 @@ bool is_loopback(const std::string &name) {
 }
 
 void check_file(const std::string &path, const std::string &label) {
-    struct stat st{};
+    struct stat st {};
     if (::stat(path.c_str(), &st) == 0) {
         if (S_ISDIR(st.st_mode)) fail(label + ": " + quote(path) + " is a directory");
         if (::access(path.c_str(), W_OK) != 0)
@@ -115,7 +116,10 @@ void check_file(const std::string &path, const std::string &label) {
     if (::access(dir.c_str(), W_OK | X_OK) != 0) fail(label + ": directory " + quote(dir) + " is not writable");
 }
 
-template <typename T> std::string num(T v) { return std::to_string(v); } // size_t printed as size_t
+template <typename T>
+std::string num(T v) {
+    return std::to_string(v);
+} // size_t printed as size_t
 
 } // namespace
 } // namespace detail::cfg
@@ -144,8 +148,8 @@ void config::validate() const {
 
     // Segment's limits, and the options that must agree with each other.
     if (max_batch_events > segment_max_batch_events)
-        fail("max_batch_events" + from(c, "max_batch_events") + " must be at most 2500 (Segment's limit per batch), got " +
-             num(max_batch_events));
+        fail("max_batch_events" + from(c, "max_batch_events") +
+             " must be at most 2500 (Segment's limit per batch), got " + num(max_batch_events));
     if (max_batch_bytes > segment_max_batch_bytes)
         fail("max_batch_bytes" + from(c, "max_batch_bytes") +
              " must be at most 512000 (500 KB, Segment's limit per batch), got " + num(max_batch_bytes));
@@ -155,8 +159,8 @@ void config::validate() const {
     if (flush_at > max_batch_events)
         fail("flush_at (" + num(flush_at) + ") must not exceed max_batch_events (" + num(max_batch_events) + ")");
     if (max_event_bytes > max_batch_bytes)
-        fail("max_event_bytes (" + num(max_event_bytes) + ") must not exceed max_batch_bytes (" +
-             num(max_batch_bytes) + ")");
+        fail("max_event_bytes (" + num(max_event_bytes) + ") must not exceed max_batch_bytes (" + num(max_batch_bytes) +
+             ")");
     if (max_queue_bytes < max_event_bytes)
         fail("max_queue_bytes (" + num(max_queue_bytes) + ") must be at least max_event_bytes (" +
              num(max_event_bytes) + ")");

@@ -120,11 +120,25 @@ constexpr struct digit_pairs_table {
 // Decimal digits of v: log10 from its bit length (1233 / 4096 ~ log10(2)), corrected by one
 // comparison.
 inline unsigned decimal_length(std::uint64_t v) {
-    static constexpr std::uint64_t pow10[] = {1ull, 10ull, 100ull, 1000ull, 10000ull, 100000ull, 1000000ull,
-                                              10000000ull, 100000000ull, 1000000000ull, 10000000000ull,
-                                              100000000000ull, 1000000000000ull, 10000000000000ull,
-                                              100000000000000ull, 1000000000000000ull, 10000000000000000ull,
-                                              100000000000000000ull, 1000000000000000000ull,
+    static constexpr std::uint64_t pow10[] = {1ull,
+                                              10ull,
+                                              100ull,
+                                              1000ull,
+                                              10000ull,
+                                              100000ull,
+                                              1000000ull,
+                                              10000000ull,
+                                              100000000ull,
+                                              1000000000ull,
+                                              10000000000ull,
+                                              100000000000ull,
+                                              1000000000000ull,
+                                              10000000000000ull,
+                                              100000000000000ull,
+                                              1000000000000000ull,
+                                              10000000000000000ull,
+                                              100000000000000000ull,
+                                              1000000000000000000ull,
                                               10000000000000000000ull};
     const unsigned t = static_cast<unsigned>(64 - __builtin_clzll(v | 1)) * 1233 >> 12;
     return t + (v >= pow10[t]) + (v == 0);
@@ -276,8 +290,7 @@ bool is_json_pair(const value &e) noexcept {
 }
 
 pair_view json_pair_of(const value &e) noexcept {
-    if (e.type() == value::kind::list)
-        return {e.as_list()[0].as_json().get_ref<const std::string &>(), e.as_list()[1]};
+    if (e.type() == value::kind::list) return {e.as_list()[0].as_json().get_ref<const std::string &>(), e.as_list()[1]};
     const auto &j = e.as_json();
     return {j[0].get_ref<const std::string &>(), value(j[1])};
 }
@@ -308,8 +321,7 @@ bool json_writer::write(const value &v, int depth) {
     case value::kind::boolean: out_.append(v.as_bool() ? "true" : "false"); return true;
     case value::kind::integer: append_int(out_, v.as_int()); return true;
     case value::kind::unsigned_integer: append_uint(out_, v.as_uint()); return true;
-    case value::kind::floating:
-        return append_double(out_, v.as_double()) || fail(seglog::reason::non_finite_number);
+    case value::kind::floating: return append_double(out_, v.as_double()) || fail(seglog::reason::non_finite_number);
     case value::kind::string: return string(v.as_string());
     case value::kind::json: return write(v.as_json(), depth);
     case value::kind::list: return write_list(v.as_list(), depth);
@@ -325,8 +337,7 @@ bool json_writer::write(const nlohmann::json &j, int depth) {
     case t::boolean: out_.append(j.get<bool>() ? "true" : "false"); return true;
     case t::number_integer: append_int(out_, j.get<std::int64_t>()); return true;
     case t::number_unsigned: append_uint(out_, j.get<std::uint64_t>()); return true;
-    case t::number_float:
-        return append_double(out_, j.get<double>()) || fail(seglog::reason::non_finite_number);
+    case t::number_float: return append_double(out_, j.get<double>()) || fail(seglog::reason::non_finite_number);
     case t::string: return string(j.get_ref<const std::string &>());
     case t::binary: return fail(seglog::reason::not_an_object); // JSON cannot carry bytes
     case t::array: {
@@ -397,7 +408,7 @@ bool json_writer::write_list(value_list l, int depth) {
     if (!is_object_list(l)) return write_array(l, depth);
     out_.push_back('{');
     if (!(l.size() <= repeated_keys::pairwise_max ? write_run<true>(l.begin(), l.end(), false, depth + 1)
-                                                   : write_members_sorted(l.begin(), l.end(), false, {}, depth + 1)))
+                                                  : write_members_sorted(l.begin(), l.end(), false, {}, depth + 1)))
         return false;
     out_.push_back('}');
     return true;
@@ -496,7 +507,7 @@ bool json_writer::write_run(const Member *it, const Member *end, bool leading_co
                     continue;
                 }
                 out_.commit(static_cast<std::size_t>(s - start)); // the key is written: the value the
-                if (!write(v, depth)) return prepend(k);           // general way, then a new run
+                if (!write(v, depth)) return prepend(k);          // general way, then a new run
                 q = nullptr;
                 ++it;
                 break;
@@ -523,8 +534,7 @@ bool json_writer::write_member(const Member &m, bool comma, int depth) {
     return write(value_of(m), depth) || prepend(k);
 }
 
-bool json_writer::write_members(const nlohmann::json &obj, bool leading_comma,
-                                std::string_view skip_key, int depth) {
+bool json_writer::write_members(const nlohmann::json &obj, bool leading_comma, std::string_view skip_key, int depth) {
     if (!members_ok(obj.size())) return false;
     bool comma = leading_comma;
     for (const auto &[k, v] : obj.items()) {

@@ -218,8 +218,8 @@ public:
 private:
     void mark_sorted(const std::vector<std::string_view> &keys);
     void mark(std::size_t i);
-    std::uint64_t low_ = 0;   // members 0-63
-    std::vector<bool> high_;  // members from 64 on, for long lists
+    std::uint64_t low_ = 0;  // members 0-63
+    std::vector<bool> high_; // members from 64 on, for long lists
     std::size_t count_ = 0;
 };
 
@@ -234,7 +234,7 @@ inline constexpr std::size_t max_total_keys = 2000;
 // Outcome of writing a value: the reason it failed and the key it failed at.
 struct write_failure {
     seglog::reason code;
-    std::string key; // dotted path of the offending key, e.g. "properties.items.2"; no values
+    std::string key;       // dotted path of the offending key, e.g. "properties.items.2"; no values
     std::size_t size = 0;  // event_too_large: the string's length (0: the event as a whole);
                            // too_many_keys: the limit passed (max_object_keys or max_total_keys)
     std::size_t limit = 0; // event_too_large: the writer's byte limit
@@ -255,8 +255,7 @@ public:
     bool write_members(const properties &p, bool leading_comma = false, std::string_view skip_key = {});
     // A braced list's range; members whose key repeats an earlier one's are left out.
     bool write_members(const property *it, const property *end, bool leading_comma, std::string_view skip_key = {});
-    bool write_members(const nlohmann::json &obj, bool leading_comma, std::string_view skip_key = {},
-                       int depth = 0);
+    bool write_members(const nlohmann::json &obj, bool leading_comma, std::string_view skip_key = {}, int depth = 0);
     bool key(std::string_view k) {
         // Limits first: a failure here names the key where writing stopped (parents prepend theirs).
         if (out_.size() > limit_ || keys_ >= max_total_keys || k.size() > limit_) return key_refused(k);

@@ -31,8 +31,7 @@ struct generator {
     void seed() {
         std::random_device rd;
         std::uint64_t mix = (std::uint64_t{rd()} << 32) ^ rd();
-        mix ^= static_cast<std::uint64_t>(
-            std::chrono::high_resolution_clock::now().time_since_epoch().count());
+        mix ^= static_cast<std::uint64_t>(std::chrono::high_resolution_clock::now().time_since_epoch().count());
         mix ^= std::hash<std::thread::id>{}(std::this_thread::get_id()) * 0x9E3779B97F4A7C15ull;
         for (auto &w : s) { // splitmix64 expands the seed
             mix += 0x9E3779B97F4A7C15ull;

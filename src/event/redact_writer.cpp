@@ -277,8 +277,8 @@ state_set initial(const redactor::impl &r, section sec, bool constrained) {
 
 } // namespace
 
-bool write_members_redacted(json_writer &w, text_buffer &out, const properties &p, const redactor::impl &r,
-                            section sec, redaction_tally &tally, std::string_view skip_key) {
+bool write_members_redacted(json_writer &w, text_buffer &out, const properties &p, const redactor::impl &r, section sec,
+                            redaction_tally &tally, std::string_view skip_key) {
     if (p.is_json()) {
         const auto &j = p.json();
         if (j.is_null()) return true;

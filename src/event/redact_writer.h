@@ -13,8 +13,8 @@ namespace seglog::detail {
 
 // Like json_writer::write_members(p). On failure the writer's failure() names the key (no
 // values), as write_members would.
-bool write_members_redacted(json_writer &w, text_buffer &out, const properties &p, const redactor::impl &r,
-                            section s, redaction_tally &tally, std::string_view skip_key = {});
+bool write_members_redacted(json_writer &w, text_buffer &out, const properties &p, const redactor::impl &r, section s,
+                            redaction_tally &tally, std::string_view skip_key = {});
 bool write_members_redacted(json_writer &w, text_buffer &out, const nlohmann::json &obj, const redactor::impl &r,
                             section s, redaction_tally &tally, std::string_view skip_key = {});
 

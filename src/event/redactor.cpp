@@ -15,8 +15,7 @@ namespace seglog {
 
 namespace {
 
-std::atomic<std::uint64_t> total_dropped{0}, total_masked{0}, total_hashed{0}, total_not_allowed{0},
-    total_events{0};
+std::atomic<std::uint64_t> total_dropped{0}, total_masked{0}, total_hashed{0}, total_not_allowed{0}, total_events{0};
 
 [[noreturn]] void refuse(const std::string &message) { throw config_error("seglog config: " + message); }
 
@@ -135,8 +134,8 @@ nlohmann::json redactor::apply(std::string_view section, const nlohmann::json &o
     detail::redaction_tally tally;
     if (!detail::write_members_redacted(w, out, object, *impl_, sec, tally)) {
         w.prepend(section);
-        throw std::invalid_argument(std::string("seglog: redactor::apply: ") + to_string(w.failure().code) +
-                                    " at " + w.failure().key);
+        throw std::invalid_argument(std::string("seglog: redactor::apply: ") + to_string(w.failure().code) + " at " +
+                                    w.failure().key);
     }
     out.push_back('}');
     return nlohmann::json::parse(out.view());

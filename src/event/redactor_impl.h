@@ -37,8 +37,8 @@ struct SEGLOG_LOCAL redactor::impl {
     std::vector<std::string> allow;
     std::string key; // HMAC secret; never printed
     std::vector<detail::compiled_pattern> patterns;
-    std::uint8_t sections = 0;     // bit set of detail::section the patterns can reach
-    std::uint8_t constrained = 0;  // sections under the allow-list (properties, traits)
+    std::uint8_t sections = 0;    // bit set of detail::section the patterns can reach
+    std::uint8_t constrained = 0; // sections under the allow-list (properties, traits)
 
     mutable std::atomic<std::uint64_t> dropped{0}, masked{0}, hashed{0}, not_allowed{0}, events{0};
 

@@ -1,8 +1,8 @@
 #include "event/serialize.h"
 
+#include "common/timestamp.h"
 #include "event/json_writer.h"
 #include "event/message_id.h"
-#include "common/timestamp.h"
 #include "event/redact_writer.h"
 
 #include <seglog/version.h>
@@ -55,13 +55,12 @@ std::string describe_failure(const event_fields &f, const write_failure &w) {
     case seglog::reason::non_finite_number:
         return what + " rejected: " + w.key + " is NaN or infinite, which JSON cannot carry";
     case seglog::reason::too_deep:
-        return what + " rejected: " + w.key + " nests deeper than " + std::to_string(max_json_depth) +
-               " levels";
+        return what + " rejected: " + w.key + " nests deeper than " + std::to_string(max_json_depth) + " levels";
     case seglog::reason::not_an_object: return what + " rejected: " + w.key + " must be a JSON object";
     case seglog::reason::too_many_keys:
         if (w.size == max_total_keys)
-            return what + " rejected: the event has more than " + std::to_string(max_total_keys) +
-                   " keys in all (at " + w.key + ")";
+            return what + " rejected: the event has more than " + std::to_string(max_total_keys) + " keys in all (at " +
+                   w.key + ")";
         return what + " rejected: " + w.key + " has more than " + std::to_string(max_object_keys) + " keys";
     case seglog::reason::event_too_large:
         if (w.size) // one string alone, refused before it was copied
@@ -126,8 +125,8 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
     };
 
     // The head, written with one room check: the layout record_message_id relies on.
-    const auto called_at =
-        f.called_at != std::chrono::system_clock::time_point{} ? f.called_at : std::chrono::system_clock::now();
+    const auto called_at = f.called_at != std::chrono::system_clock::time_point{} ? f.called_at
+                                                                                  : std::chrono::system_clock::now();
     char *const head = out.tail(head_room);
     char *q = put_literal(head, "{\"messageId\":\"");
     q = put_message_id(q);
@@ -166,12 +165,10 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
 
     if (props_section) {
         const section sec = *props_section;
-        if (sec == section::traits)
-            out.append(",\"traits\":{");
-        else
-            out.append(",\"properties\":{");
+        if (sec == section::traits) out.append(",\"traits\":{");
+        else out.append(",\"properties\":{");
         if (f.props && !(rules && rules->applies_to(sec) ? write_members_redacted(w, out, *f.props, *rules, sec, tally)
-                                                           : w.write_members(*f.props)))
+                                                         : w.write_members(*f.props)))
             return failed(sec == section::traits ? "traits" : "properties");
         out.push_back('}');
     }

@@ -20,12 +20,12 @@ namespace seglog::detail {
 
 struct event_fields {
     event_type type = event_type::track;
-    const identity *who = nullptr;        // not used by alias
-    std::string_view name;                // track: event; page/screen: name (optional)
-    std::string_view group_id;            // group
-    std::string_view previous_id;         // alias
-    std::string_view alias_user_id;       // alias
-    const properties *props = nullptr;    // properties (track/page/screen) or traits (identify/group)
+    const identity *who = nullptr;     // not used by alias
+    std::string_view name;             // track: event; page/screen: name (optional)
+    std::string_view group_id;         // group
+    std::string_view previous_id;      // alias
+    std::string_view alias_user_id;    // alias
+    const properties *props = nullptr; // properties (track/page/screen) or traits (identify/group)
     const call_options *opts = nullptr;
     // The time of the call (the default timestamp); zero: serialize_event reads the clock.
     std::chrono::system_clock::time_point called_at{};

@@ -158,7 +158,7 @@ record_queue::push_result record_queue::push(std::string_view record) {
     } else {
         lock.unlock();
         buffer.reserve_exact((bytes + 47) & ~std::size_t{15}); // allocate outside the lock, with room
-        buffer.assign(record);                             // for a slightly bigger record later
+        buffer.assign(record);                                 // for a slightly bigger record later
         lock.lock();
     }
     if (closed_.load()) {

@@ -42,8 +42,8 @@ public:
     enum class outcome { accepted, full, closed };
     struct push_result {
         outcome result = outcome::accepted;
-        bool first_after_drain = false;     // first record since the worker last drained the queue
-        std::size_t queued_events = 0;      // queued (not yet drained) after this push
+        bool first_after_drain = false; // first record since the worker last drained the queue
+        std::size_t queued_events = 0;  // queued (not yet drained) after this push
         std::size_t queued_bytes_before = 0, queued_bytes = 0;
         std::vector<queued_record> evicted; // drop_oldest: accepted records pushed out
     };
@@ -65,10 +65,10 @@ public:
 
     std::size_t queued_events() const;
     std::size_t queued_bytes() const;
-    std::size_t pending_events() const;  // queued + in batches
+    std::size_t pending_events() const; // queued + in batches
     std::size_t pending_bytes() const;
-    std::uint64_t last_seq() const;      // seq of the most recently accepted record
-    std::uint64_t oldest_seq() const;    // seq of the oldest queued record, or the next seq when empty
+    std::uint64_t last_seq() const;   // seq of the most recently accepted record
+    std::uint64_t oldest_seq() const; // seq of the oldest queued record, or the next seq when empty
     bool empty() const;
 
     // After fork() in the child: forget everything (it belongs to the parent) and start afresh
@@ -80,17 +80,17 @@ public:
 private:
     struct alignas(64) shard {
         mutable std::mutex mutex;
-        std::vector<queued_record> records;  // seq order; those before `head` were pushed out
+        std::vector<queued_record> records; // seq order; those before `head` were pushed out
         std::size_t head = 0;
-        std::size_t bytes = 0;               // of the records from head on
-        std::vector<text_buffer> spare;      // recycled buffers
+        std::size_t bytes = 0;          // of the records from head on
+        std::vector<text_buffer> spare; // recycled buffers
     };
     static constexpr std::size_t max_spare_capacity = 4096; // bigger buffers are freed
     static constexpr std::size_t max_pooled = 8192;         // buffers kept, ~3 MB for usual events
     static constexpr std::size_t refill = 64;               // taken from the pool at once
     static constexpr std::size_t max_prefetch_bytes = 512;  // of the next buffer: a usual event
 
-    bool reserve(std::size_t bytes);         // takes budget for one record, or false
+    bool reserve(std::size_t bytes); // takes budget for one record, or false
     void unreserve(std::size_t bytes);
     std::size_t evict_oldest(std::size_t bytes, std::vector<queued_record> &evicted);
     void notify_space();

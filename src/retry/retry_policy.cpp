@@ -12,8 +12,7 @@ decision classify(int status, std::optional<std::chrono::milliseconds> retry_aft
         return std::max(std::min(w, cfg.retry_after_cap), std::min(cfg.backoff_base, cfg.retry_after_cap));
     };
     if (status >= 200 && status < 300) return {verdict::delivered, {}, {}};
-    if (status == 429)
-        return {verdict::rate_limited, {}, capped(retry_after ? *retry_after : cfg.retry_after_default)};
+    if (status == 429) return {verdict::rate_limited, {}, capped(retry_after ? *retry_after : cfg.retry_after_default)};
     if (status == 0 || status == 408 || status == 410 || status == 460 ||
         (status >= 500 && status < 600 && status != 501 && status != 505 && status != 511)) {
         // With Retry-After (a 503 saying when to come back) the server is rate limiting: the

@@ -16,11 +16,11 @@ namespace seglog::detail {
 
 enum class verdict {
     delivered,
-    retry,          // counts as an attempt, backoff
-    rate_limited,   // 429, or a retryable status with Retry-After: pause the whole pipeline
-                    // for `wait`; not an attempt
-    split,          // 400/413: halve the batch (drop the event when it is alone)
-    drop,           // non-retryable; reason below
+    retry,        // counts as an attempt, backoff
+    rate_limited, // 429, or a retryable status with Retry-After: pause the whole pipeline
+                  // for `wait`; not an attempt
+    split,        // 400/413: halve the batch (drop the event when it is alone)
+    drop,         // non-retryable; reason below
 };
 
 struct decision {

@@ -16,8 +16,7 @@ namespace seglog {
 
 template <typename Mutex>
 demux_sink<Mutex>::demux_sink(std::vector<spdlog::sink_ptr> log_sinks, std::vector<spdlog::sink_ptr> event_sinks,
-                              bool echo_events, std::shared_ptr<const redactor> redaction,
-                              std::size_t max_event_bytes)
+                              bool echo_events, std::shared_ptr<const redactor> redaction, std::size_t max_event_bytes)
     : log_sinks_(std::move(log_sinks)), event_sinks_(std::move(event_sinks)), echo_(echo_events),
       only_log_sink_(log_sinks_.size() == 1 ? log_sinks_.front().get() : nullptr) {
     redaction_ = std::move(redaction);

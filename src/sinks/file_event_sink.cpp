@@ -22,9 +22,11 @@ namespace {
 // Every failed write is counted and reported; the default handler rate-limits what it prints.
 void report_io(const std::string &path, const char *what, int err) {
     detail::report_call_site_error({reason::io_error,
-                                    std::string("cannot ") + what + " event file '" + path + "': " +
-                                        std::strerror(err),
-                                    {}, {}, {}, 0});
+                                    std::string("cannot ") + what + " event file '" + path + "': " + std::strerror(err),
+                                    {},
+                                    {},
+                                    {},
+                                    0});
 }
 
 std::FILE *open_event_file(const std::string &path) {

@@ -32,8 +32,7 @@ void global_init_once() {
 bool iequals_prefix(std::string_view s, std::string_view prefix) {
     if (s.size() < prefix.size()) return false;
     for (std::size_t i = 0; i < prefix.size(); ++i)
-        if (std::tolower(static_cast<unsigned char>(s[i])) !=
-            std::tolower(static_cast<unsigned char>(prefix[i])))
+        if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i])))
             return false;
     return true;
 }
@@ -52,15 +51,14 @@ void on_header_line(std::string_view line, std::optional<std::string> &retry_aft
     // A status line starts a new response (a proxy's CONNECT answer, a 100 Continue): only
     // the headers of the last one count.
     if (iequals_prefix(line, "HTTP/")) retry_after.reset();
-    else if (iequals_prefix(line, "retry-after:"))
-        retry_after = std::string(trim(line.substr(12)));
+    else if (iequals_prefix(line, "retry-after:")) retry_after = std::string(trim(line.substr(12)));
 }
 
 struct http_transport::impl {
     struct transfer {
         CURL *easy = nullptr;
         std::uint64_t id = 0;
-        std::string body;                      // must outlive the transfer (CURLOPT_POSTFIELDS)
+        std::string body; // must outlive the transfer (CURLOPT_POSTFIELDS)
         curl_slist *headers = nullptr;
         std::string response_body;
         std::optional<std::string> retry_after; // raw value from the final response
@@ -71,9 +69,9 @@ struct http_transport::impl {
     transport_options opts;
     CURLM *multi = nullptr;
     std::vector<std::unique_ptr<transfer>> running;
-    std::vector<std::unique_ptr<transfer>> idle;   // easy handles kept for reuse
-    std::deque<http_request> pending;              // accepted while at max_in_flight
-    std::vector<http_response> ready;              // failed before reaching libcurl
+    std::vector<std::unique_ptr<transfer>> idle; // easy handles kept for reuse
+    std::deque<http_request> pending;            // accepted while at max_in_flight
+    std::vector<http_response> ready;            // failed before reaching libcurl
     std::uint64_t connections = 0;
 
     explicit impl(transport_options o) : opts(std::move(o)) {
@@ -208,8 +206,7 @@ struct http_transport::impl {
     }
 
     std::unique_ptr<transfer> detach(CURL *e) {
-        auto it = std::find_if(running.begin(), running.end(),
-                               [e](const auto &t) { return t->easy == e; });
+        auto it = std::find_if(running.begin(), running.end(), [e](const auto &t) { return t->easy == e; });
         if (it == running.end()) return nullptr;
         auto t = std::move(*it);
         running.erase(it);
@@ -228,8 +225,8 @@ struct http_transport::impl {
 
             http_response r;
             r.id = t->id;
-            r.duration = std::chrono::duration_cast<std::chrono::microseconds>(
-                std::chrono::steady_clock::now() - t->started);
+            r.duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                               t->started);
             curl_off_t up = 0;
             if (curl_easy_getinfo(e, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK && up > 0)
                 r.bytes_sent = static_cast<std::size_t>(up);
@@ -265,8 +262,7 @@ struct http_transport::impl {
     }
 };
 
-http_transport::http_transport(transport_options opts)
-    : impl_(std::make_unique<impl>(std::move(opts))) {}
+http_transport::http_transport(transport_options opts) : impl_(std::make_unique<impl>(std::move(opts))) {}
 
 http_transport::~http_transport() = default;
 

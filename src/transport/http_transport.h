@@ -14,33 +14,33 @@
 namespace seglog::detail {
 
 struct transport_options {
-    std::string url;                     // host + path, e.g. https://api.segment.io/v1/batch
-    std::string write_key;               // sent as Basic base64(write_key + ":"), never logged
-    std::string user_agent;              // seglog/<version>
+    std::string url;        // host + path, e.g. https://api.segment.io/v1/batch
+    std::string write_key;  // sent as Basic base64(write_key + ":"), never logged
+    std::string user_agent; // seglog/<version>
     std::chrono::milliseconds connect_timeout{5000};
     std::chrono::milliseconds request_timeout{10000};
     std::size_t max_in_flight = 4;
-    bool gzip = false;                   // Content-Encoding: gzip
-    std::string proxy;                   // empty: libcurl's usual *_proxy environment variables
-    std::string ca_bundle;               // empty: system store
-    bool insecure_skip_verify = false;   // caller guarantees this is only set for loopback
+    bool gzip = false;                 // Content-Encoding: gzip
+    std::string proxy;                 // empty: libcurl's usual *_proxy environment variables
+    std::string ca_bundle;             // empty: system store
+    bool insecure_skip_verify = false; // caller guarantees this is only set for loopback
 };
 
 struct http_request {
-    std::uint64_t id = 0;                // chosen by the caller, echoed in the response
-    std::string body;                    // uncompressed JSON
-    int retry_count = 0;                 // > 0 adds X-Retry-Count
+    std::uint64_t id = 0; // chosen by the caller, echoed in the response
+    std::string body;     // uncompressed JSON
+    int retry_count = 0;  // > 0 adds X-Retry-Count
 };
 
 struct http_response {
     std::uint64_t id = 0;
-    int status = 0;                      // 0: no HTTP answer (see network_error)
-    std::string network_error;           // libcurl's text for the failure, without secrets
-    bool timed_out = false;              // the request timeout fired (the server may have it)
+    int status = 0;                         // 0: no HTTP answer (see network_error)
+    std::string network_error;              // libcurl's text for the failure, without secrets
+    bool timed_out = false;                 // the request timeout fired (the server may have it)
     std::optional<std::string> retry_after; // the final response's Retry-After, trimmed (retry/ parses it)
     std::chrono::microseconds duration{0};
-    std::size_t bytes_sent = 0;          // body bytes on the wire (after gzip)
-    std::string body;                    // response body, truncated to 4 KiB
+    std::size_t bytes_sent = 0; // body bytes on the wire (after gzip)
+    std::string body;           // response body, truncated to 4 KiB
 };
 
 class http_transport {
@@ -50,13 +50,13 @@ public:
     http_transport(const http_transport &) = delete;
     http_transport &operator=(const http_transport &) = delete;
 
-    bool can_send() const;               // fewer than max_in_flight requests under way
+    bool can_send() const; // fewer than max_in_flight requests under way
     std::size_t in_flight() const;
-    void send(http_request req);         // starts a request; never blocks on the network
+    void send(http_request req); // starts a request; never blocks on the network
     // Drives transfers, sleeping at most `timeout` for socket activity or wakeup().
     // Returns the requests that finished.
     std::vector<http_response> poll(std::chrono::milliseconds timeout);
-    void wakeup();                       // thread-safe
+    void wakeup(); // thread-safe
     // Cancels every request under way; returns their ids (their outcome is unknown).
     std::vector<std::uint64_t> abort_all();
     // Connections opened so far (for tests of keep-alive and for stats).

@@ -6,7 +6,9 @@
 
 #include <vector>
 
-struct point { int x, y; };
+struct point {
+    int x, y;
+};
 void to_json(nlohmann::json &j, const point &p) { j = {p.x, p.y}; }
 
 void shapes(seglog::client &client, const std::vector<int> &ids) {

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
-struct point { int x, y; };
+struct point {
+    int x, y;
+};
 
 void shapes(seglog::client &client) { client.track(seglog::user("u-42"), "Moved", {{"at", point{1, 2}}}); }

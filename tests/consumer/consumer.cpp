@@ -58,12 +58,11 @@ int main(int argc, char **argv) {
         last = line;
     }
     if (lines != 1 || !is_expected(nlohmann::json::parse(last, nullptr, false), spdlog_version)) {
-        std::fprintf(stderr, "consumer: expected one track event in %s, got %d line(s): %s\n",
-                     path.c_str(), lines, last.c_str());
+        std::fprintf(stderr, "consumer: expected one track event in %s, got %d line(s): %s\n", path.c_str(), lines,
+                     last.c_str());
         return 1;
     }
-    std::printf("consumer: seglog %s, spdlog %d.%d.%d, fmt %d, event written to %s\n",
-                SEGLOG_VERSION_STRING, SPDLOG_VER_MAJOR, SPDLOG_VER_MINOR, SPDLOG_VER_PATCH,
-                FMT_VERSION, path.c_str());
+    std::printf("consumer: seglog %s, spdlog %d.%d.%d, fmt %d, event written to %s\n", SEGLOG_VERSION_STRING,
+                SPDLOG_VER_MAJOR, SPDLOG_VER_MINOR, SPDLOG_VER_PATCH, FMT_VERSION, path.c_str());
     return 0;
 }

@@ -10,7 +10,9 @@
 void track_without_json(seglog::client &client) {
     const auto who = seglog::user("u-42");
     SEGLOG_TRACK(who, "Order Completed",
-                 {{"order_id", "o-1"}, {"shipping", {{"method", "express"}}}, {"products", {{{"sku", "a"}, {"qty", 1}}}}},
+                 {{"order_id", "o-1"},
+                  {"shipping", {{"method", "express"}}},
+                  {"products", {{{"sku", "a"}, {"qty", 1}}}}},
                  seglog::call_options().with_context({{"ip", "203.0.113.9"}}).with_integrations({{"All", false}}));
     client.identify(who, {{"plan", "pro"}, {"roles", {"admin", "billing"}}});
 }

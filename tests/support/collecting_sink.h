@@ -20,15 +20,16 @@
 namespace seglog_test {
 
 struct received {
-    bool event = false;               // seglog::is_event_record()
+    bool event = false; // seglog::is_event_record()
     spdlog::level::level_enum level{};
-    std::string payload;              // msg.payload, as is
-    std::string formatted;            // through this sink's formatter, without the newline
+    std::string payload;   // msg.payload, as is
+    std::string formatted; // through this sink's formatter, without the newline
 };
 
 class collecting_sink final : public spdlog::sinks::sink {
 public:
-    collecting_sink() : formatter_(std::make_unique<spdlog::pattern_formatter>("%v", spdlog::pattern_time_type::local, "")) {}
+    collecting_sink()
+        : formatter_(std::make_unique<spdlog::pattern_formatter>("%v", spdlog::pattern_time_type::local, "")) {}
 
     void log(const spdlog::details::log_msg &msg) override {
         received r;

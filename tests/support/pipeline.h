@@ -35,7 +35,6 @@
 
 namespace seglog_test {
 
-
 // How the collector's record of X-Retry-Count relates to the client's attempts.
 enum class xrc { exact, at_least, at_most };
 

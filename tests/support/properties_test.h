@@ -69,14 +69,14 @@ inline bool ends_with(std::string_view s, std::string_view tail) {
 // The braces given to seglog as properties (track) and to nlohmann::ordered_json and
 // nlohmann::json: the record ends with the very bytes ordered_json dumps, and parses to what
 // nlohmann::json holds.
-#define CHECK_PROPERTIES_LIKE_NLOHMANN(...)                                                                  \
-    do {                                                                                                     \
-        const auto s_ = seglog_test::serialise(seglog::event_type::track, __VA_ARGS__);                      \
-        REQUIRE_FALSE(s_.err);                                                                               \
-        const std::string expected_ = "\"properties\":" + seglog_test::ojson(__VA_ARGS__).dump() +         \
-                                      seglog_test::default_tail();                                           \
-        INFO("record:   " << s_.record);                                                                     \
-        INFO("expected: ..." << expected_);                                                                  \
-        CHECK(seglog_test::ends_with(s_.record, expected_));                                                \
-        CHECK(s_.parsed().at("properties") == seglog_test::json(__VA_ARGS__));                               \
+#define CHECK_PROPERTIES_LIKE_NLOHMANN(...)                                                                            \
+    do {                                                                                                               \
+        const auto s_ = seglog_test::serialise(seglog::event_type::track, __VA_ARGS__);                                \
+        REQUIRE_FALSE(s_.err);                                                                                         \
+        const std::string expected_ = "\"properties\":" + seglog_test::ojson(__VA_ARGS__).dump() +                     \
+                                      seglog_test::default_tail();                                                     \
+        INFO("record:   " << s_.record);                                                                               \
+        INFO("expected: ..." << expected_);                                                                            \
+        CHECK(seglog_test::ends_with(s_.record, expected_));                                                           \
+        CHECK(s_.parsed().at("properties") == seglog_test::json(__VA_ARGS__));                                         \
     } while (0)
