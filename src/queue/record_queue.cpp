@@ -22,9 +22,8 @@ void merge_into(std::vector<queued_record> &out, std::size_t first, std::size_t 
 // The next push on this shard copies into the spare buffer on top and the records slot after
 // the last: both were last written by the worker (batching, recycle(), drain()), so their cache
 // lines sit in the worker's core. Asking for them now (for writing) moves them here while the
-// caller goes on with its work, instead of the next push waiting for them. Measured by
-// alternating bursts with and without it in one process: ~30 ns off the call's p50
-// (docs/performance.md).
+// caller goes on with its work, instead of the next push waiting for them (docs/performance.md
+// has what that earns the call).
 void record_queue::prefetch_next(const shard &s) {
     if (!s.spare.empty()) {
         const text_buffer &next = s.spare.back();

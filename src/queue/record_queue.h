@@ -86,7 +86,7 @@ private:
         std::vector<text_buffer> spare; // recycled buffers
     };
     static constexpr std::size_t max_spare_capacity = 4096; // bigger buffers are freed
-    static constexpr std::size_t max_pooled = 8192;         // buffers kept, ~3 MB for usual events
+    static constexpr std::size_t max_pooled = 8192;         // buffers kept: the pool stays bounded
     static constexpr std::size_t refill = 64;               // taken from the pool at once
     static constexpr std::size_t max_prefetch_bytes = 512;  // of the next buffer: a usual event
 
