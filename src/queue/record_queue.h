@@ -93,6 +93,8 @@ private:
     bool reserve(std::size_t bytes); // takes budget for one record, or false
     void unreserve(std::size_t bytes);
     std::size_t evict_oldest(std::size_t bytes, std::vector<queued_record> &evicted);
+    bool make_room(std::size_t bytes, push_result &r); // the overflow policy, for a full queue
+    text_buffer copy_record(shard &s, std::unique_lock<std::mutex> &lock, std::string_view record);
     void notify_space();
     static void prefetch_next(const shard &s); // shard lock held
     static std::size_t my_shard();
