@@ -25,8 +25,10 @@ void merge_into(std::vector<queued_record> &out, std::size_t first, std::size_t 
 // the last: both were last written by the worker (batching, recycle(), drain()), so their cache
 // lines sit in the worker's core. Asking for them now (for writing) moves them here while the
 // caller goes on with its work, instead of the next push waiting for them (docs/performance.md
-// has what that earns the call).
-void record_queue::prefetch_next(const shard &s) {
+// has what that earns the call). Compiled into push(): a separate function of prefetches alone
+// has no effect the optimiser sees, so once it can see its body (hidden visibility) it would
+// drop the call.
+SEGLOG_INLINE void record_queue::prefetch_next(const shard &s) {
     if (!s.spare.empty()) {
         const text_buffer &next = s.spare.back();
         const std::size_t n = std::min(next.capacity(), max_prefetch_bytes);
