@@ -10,8 +10,8 @@
 // every timed interval.
 //
 // --paired (1 thread, sync logger, collector up): every other burst is the plain spdlog line
-// instead, so both are timed over the same minutes of the host; their ratio holds while the
-// VM's speed moves (docs/performance.md).
+// instead, so both are timed over the same minutes of the machine; their ratio holds while a
+// shared machine's speed moves (docs/performance.md).
 //
 //   bench_call_latency [--bursts 20000] [--burst 32] [--pause-us 200] [--timing burst|call]
 //                      [--worker-nice N] [--off-calls 100000000] [--properties flat|nested|nested-json]

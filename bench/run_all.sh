@@ -66,13 +66,14 @@ run "1b. Call latency, each call timed on its own (the slowest single calls)" \
     "$b/bench_call_latency" --timing call --only up "${latency_args[@]}"
 run "1c. Call latency with worker_nice = 0 (the worker at the callers' priority)" \
     "$b/bench_call_latency" --worker-nice 0 --only up "${latency_args[@]}"
-# The VM's neighbours move these figures between runs: the same case five times over.
+# Other work on a shared machine moves these figures between runs: the same case five times
+# over, so a run shows its own spread.
 spread() {
     for i in 1 2 3 4 5; do "$b/bench_call_latency" --only up "${latency_args[@]}" | grep '^1 thread'; done
 }
 shown="bench/bench_call_latency --only up   # five times" \
     run "1d. Run-to-run spread: 1 thread, sync logger, collector up, five runs" spread
-# Alternating bursts with the plain spdlog line: both over the same minutes of the host, so
+# Alternating bursts with the plain spdlog line: both over the same minutes of the machine, so
 # their ratio holds while its speed moves.
 paired() {
     for i in 1 2 3; do "$b/bench_call_latency" --only paired "${latency_args[@]}" | grep -E '^(1 thread|  )'; done

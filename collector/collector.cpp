@@ -66,20 +66,24 @@ std::string lower_trimmed(std::string s) {
 // count_ids_only: the messageIds of a {"batch":[{...},...]} body without a JSON tree. Walks the
 // bytes once, skipping strings (escapes included) and tracking nesting, so a "messageId" inside
 // a string or a nested object is never taken. `events` counts the batch's object elements and
-// `largest` is the byte size of the biggest one. false: not a well-nested batch body.
-bool scan_batch_ids(std::string_view b, std::vector<std::string> &ids, std::size_t &events, std::size_t &largest) {
-    const char *const begin = b.data();
-    const char *const end = begin + b.size();
+// `largest` is the byte size of the biggest one.
+struct batch_scanner {
+    const char *const begin;
+    const char *const end;
+    std::vector<std::string> &ids;
+    std::size_t &events;
+    std::size_t &largest;
     std::string stack;     // '{' and '['
     std::string_view key1; // the latest key of the top-level object
     bool in_batch = false; // inside the top-level "batch" array
     const char *element_start = begin;
-    auto skip_ws = [&](const char *p) {
+
+    const char *skip_ws(const char *p) const {
         while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
         return p;
-    };
+    }
     // p at an opening quote: the closing one (a quote after an even run of backslashes), or end.
-    auto string_end = [&](const char *p) {
+    const char *string_end(const char *p) const {
         for (const char *q = p + 1;;) {
             q = static_cast<const char *>(std::memchr(q, '"', static_cast<std::size_t>(end - q)));
             if (!q) return end;
@@ -88,35 +92,39 @@ bool scan_batch_ids(std::string_view b, std::vector<std::string> &ids, std::size
             if (backslashes % 2 == 0) return q;
             ++q;
         }
-    };
-    for (const char *p = begin; p < end;) {
-        const char c = *p;
-        if (c == '"') {
-            const char *close = string_end(p);
-            if (close == end) return false;
-            const std::string_view text(p + 1, static_cast<std::size_t>(close - p - 1));
-            p = skip_ws(close + 1);
-            if (p == end || *p != ':') continue; // a value, not a key
-            if (stack.size() == 1) key1 = text;
-            if (stack.size() == 3 && in_batch && text == "messageId") {
-                p = skip_ws(p + 1);
-                if (p < end && *p == '"') {
-                    const char *vclose = string_end(p);
-                    if (vclose == end) return false;
-                    const std::string_view v(p + 1, static_cast<std::size_t>(vclose - p - 1));
-                    if (v.find('\\') == std::string_view::npos) {
-                        ids.emplace_back(v);
-                    } else { // escapes: nlohmann decodes them, and says when they are invalid
-                        const auto id = nlohmann::json::parse(
-                            std::string_view(p, static_cast<std::size_t>(vclose - p + 1)), nullptr, false);
-                        if (!id.is_string()) return false;
-                        ids.push_back(id.get<std::string>());
-                    }
-                    p = vclose + 1;
-                }
-            }
-            continue;
+    }
+    // p at a messageId's value: takes it when it is a string; returns where scanning goes on,
+    // or null for a string that does not end or does not decode.
+    const char *take_id(const char *p) {
+        if (p == end || *p != '"') return p;
+        const char *vclose = string_end(p);
+        if (vclose == end) return nullptr;
+        const std::string_view v(p + 1, static_cast<std::size_t>(vclose - p - 1));
+        if (v.find('\\') == std::string_view::npos) {
+            ids.emplace_back(v);
+        } else { // escapes: nlohmann decodes them, and says when they are invalid
+            const auto id = nlohmann::json::parse(std::string_view(p, static_cast<std::size_t>(vclose - p + 1)),
+                                                  nullptr, false);
+            if (!id.is_string()) return nullptr;
+            ids.push_back(id.get<std::string>());
         }
+        return vclose + 1;
+    }
+    // p at a quote: skips the string, and when it is a key, notes the top-level one and takes
+    // the messageId of a batch element. Returns where scanning goes on, or null (malformed).
+    const char *skip_string(const char *p) {
+        const char *close = string_end(p);
+        if (close == end) return nullptr;
+        const std::string_view text(p + 1, static_cast<std::size_t>(close - p - 1));
+        p = skip_ws(close + 1);
+        if (p == end || *p != ':') return p; // a value, not a key
+        if (stack.size() == 1) key1 = text;
+        if (stack.size() == 3 && in_batch && text == "messageId") return take_id(skip_ws(p + 1));
+        return p;
+    }
+    // An opening or closing bracket at p: the nesting, the batch's extent, its elements' sizes.
+    bool bracket(const char *p) {
+        const char c = *p;
         if (c == '{' || c == '[') {
             if (c == '[' && stack.size() == 1 && key1 == "batch") in_batch = true;
             if (c == '{' && stack.size() == 2 && in_batch) {
@@ -124,17 +132,31 @@ bool scan_batch_ids(std::string_view b, std::vector<std::string> &ids, std::size
                 ++events;
             }
             stack.push_back(c);
-            if (stack.size() > 512) return false;
-        } else if (c == '}' || c == ']') {
-            if (stack.empty() || stack.back() != (c == '}' ? '{' : '[')) return false;
-            stack.pop_back();
-            if (c == '}' && stack.size() == 2 && in_batch)
-                largest = std::max(largest, static_cast<std::size_t>(p + 1 - element_start));
-            if (c == ']' && stack.size() == 1) in_batch = false;
+            return stack.size() <= 512;
         }
+        if (stack.empty() || stack.back() != (c == '}' ? '{' : '[')) return false;
+        stack.pop_back();
+        if (c == '}' && stack.size() == 2 && in_batch)
+            largest = std::max(largest, static_cast<std::size_t>(p + 1 - element_start));
+        if (c == ']' && stack.size() == 1) in_batch = false;
+        return true;
+    }
+};
+
+// false: not a well-nested batch body.
+bool scan_batch_ids(std::string_view b, std::vector<std::string> &ids, std::size_t &events, std::size_t &largest) {
+    batch_scanner s{b.data(), b.data() + b.size(), ids, events, largest};
+    for (const char *p = s.begin; p < s.end;) {
+        const char c = *p;
+        if (c == '"') {
+            p = s.skip_string(p);
+            if (!p) return false;
+            continue;
+        }
+        if ((c == '{' || c == '[' || c == '}' || c == ']') && !s.bracket(p)) return false;
         ++p;
     }
-    return stack.empty();
+    return s.stack.empty();
 }
 
 // --- the connection's socket ---

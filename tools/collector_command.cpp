@@ -63,21 +63,18 @@ std::string now_text() {
     return out;
 }
 
-} // namespace
-
-int collector_main(int argc, char **argv) {
+struct command_options {
     loopback::collector_options opt;
-    opt.accept_gzip = false;
-    opt.record_bodies = false;
-    opt.keep_requests = false; // a long run must not grow with every request
-    opt.threads = 16;
     double fail_ratio = 0;
     int status = 0; // 0: not given
     double seed = 42;
     std::string retry_after, out_path;
     double delay_ms = 0;
     bool quiet = false;
+};
 
+// The command line into `o`: -1 to go on, else the exit status (0 for --help, 2 for a mistake).
+int parse_args(int argc, char **argv, command_options &o) {
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto value = [&](double &out) {
@@ -100,44 +97,112 @@ int collector_main(int argc, char **argv) {
             return 0;
         } else if (a == "--port") {
             value(n);
-            opt.port = static_cast<int>(n);
+            o.opt.port = static_cast<int>(n);
         } else if (a == "--host") {
-            text(opt.host);
+            text(o.opt.host);
         } else if (a == "--status") {
             value(n);
-            status = static_cast<int>(n);
+            o.status = static_cast<int>(n);
         } else if (a == "--fail-ratio") {
-            value(fail_ratio);
+            value(o.fail_ratio);
         } else if (a == "--seed") {
-            value(seed);
+            value(o.seed);
         } else if (a == "--retry-after") {
-            text(retry_after);
+            text(o.retry_after);
         } else if (a == "--delay-ms") {
-            value(delay_ms);
+            value(o.delay_ms);
         } else if (a == "--gzip-ok") {
-            opt.accept_gzip = true;
+            o.opt.accept_gzip = true;
         } else if (a == "--no-limits") {
-            opt.segment_limits = false;
+            o.opt.segment_limits = false;
         } else if (a == "--out") {
-            text(out_path);
+            text(o.out_path);
         } else if (a == "--quiet") {
-            quiet = true;
+            o.quiet = true;
         } else {
             std::fprintf(stderr, "seglog collector: unknown option '%s'\n\n%s", a.c_str(), help_text);
             return 2;
         }
     }
-    if (opt.port < 0 || opt.port > 65535 || fail_ratio < 0 || fail_ratio > 1 || delay_ms < 0 ||
-        (status != 0 && (status < 100 || status > 599))) {
+    if (o.opt.port < 0 || o.opt.port > 65535 || o.fail_ratio < 0 || o.fail_ratio > 1 || o.delay_ms < 0 ||
+        (o.status != 0 && (o.status < 100 || o.status > 599))) {
         std::fprintf(stderr, "seglog collector: option out of range (see --help)\n");
         return 2;
     }
+    return -1;
+}
+
+// What the collector answers: --status to a --fail-ratio share of requests (or to all of them
+// without one), each answer after --delay-ms.
+void script_answers(loopback::collector &c, const command_options &o) {
+    const auto delay = std::chrono::milliseconds(static_cast<long long>(o.delay_ms));
+    loopback::reply failure(o.status ? o.status : 500);
+    failure.retry_after = o.retry_after;
+    failure.delay = delay;
+    if (o.fail_ratio > 0) {
+        c.fail_ratio(o.fail_ratio, failure, static_cast<std::uint32_t>(o.seed));
+        c.set_default(loopback::reply::delayed(delay));
+    } else {
+        c.set_default(o.status ? failure : loopback::reply::delayed(delay));
+    }
+}
+
+// The per-request side of the command: counts by answer, the --out file and the printed lines.
+// Server threads answer concurrently, so each request is taken under one lock.
+struct request_log {
+    std::ofstream &out;
+    bool quiet;
+    std::mutex mutex;
+    std::size_t ok = 0, client_errors = 0, server_errors = 0, resets = 0;
+
+    void take(const loopback::request &r) {
+        std::lock_guard<std::mutex> lk(mutex);
+        const bool accepted = !r.reset && r.status >= 200 && r.status < 300;
+        if (r.reset) ++resets;
+        else if (accepted) ++ok;
+        else if (r.status >= 500) ++server_errors;
+        else ++client_errors;
+        if (accepted && out.is_open() && r.json_valid) write_events(r);
+        if (!quiet) print(r);
+    }
+    // Each event of an accepted request, one JSON per line.
+    void write_events(const loopback::request &r) {
+        auto batch = r.json.find("batch");
+        if (batch != r.json.end() && batch->is_array()) {
+            for (auto &e : *batch) out << e.dump() << '\n';
+        } else if (r.events == 1) { // a single-event call (/v1/track, ...)
+            out << r.json.dump() << '\n';
+        }
+        out.flush();
+    }
+    static void print(const loopback::request &r) {
+        std::string answer = r.reset ? "reset" : std::to_string(r.status);
+        std::string size = std::to_string(r.wire_bytes) + " bytes";
+        const std::string encoding = r.header("Content-Encoding");
+        if (!encoding.empty())
+            size += " " + encoding + (r.body.empty() ? "" : " (" + std::to_string(r.body.size()) + " decoded)");
+        std::string dups = r.duplicates ? " duplicates=" + std::to_string(r.duplicates) : "";
+        std::printf("%s %s %s %s events=%zu%s %s%s\n", now_text().c_str(), r.method.c_str(), r.path.c_str(),
+                    answer.c_str(), r.events, dups.c_str(), size.c_str(), r.client_gone ? " (client gone)" : "");
+        std::fflush(stdout);
+    }
+};
+
+} // namespace
+
+int collector_main(int argc, char **argv) {
+    command_options o;
+    o.opt.accept_gzip = false;
+    o.opt.record_bodies = false;
+    o.opt.keep_requests = false; // a long run must not grow with every request
+    o.opt.threads = 16;
+    if (int status = parse_args(argc, argv, o); status >= 0) return status;
 
     std::ofstream out;
-    if (!out_path.empty()) {
-        out.open(out_path, std::ios::app);
+    if (!o.out_path.empty()) {
+        out.open(o.out_path, std::ios::app);
         if (!out) {
-            std::fprintf(stderr, "seglog collector: cannot open %s\n", out_path.c_str());
+            std::fprintf(stderr, "seglog collector: cannot open %s\n", o.out_path.c_str());
             return 1;
         }
     }
@@ -152,52 +217,14 @@ int collector_main(int argc, char **argv) {
 
     std::unique_ptr<loopback::collector> c;
     try {
-        c = std::make_unique<loopback::collector>(opt);
+        c = std::make_unique<loopback::collector>(o.opt);
     } catch (const std::exception &e) {
         std::fprintf(stderr, "seglog collector: %s\n", e.what());
         return 1;
     }
-
-    const auto delay = std::chrono::milliseconds(static_cast<long long>(delay_ms));
-    loopback::reply failure(status ? status : 500);
-    failure.retry_after = retry_after;
-    failure.delay = delay;
-    if (fail_ratio > 0) {
-        c->fail_ratio(fail_ratio, failure, static_cast<std::uint32_t>(seed));
-        c->set_default(loopback::reply::delayed(delay));
-    } else {
-        c->set_default(status ? failure : loopback::reply::delayed(delay));
-    }
-
-    std::mutex out_mutex; // server threads answer concurrently
-    std::size_t ok = 0, client_errors = 0, server_errors = 0, resets = 0;
-    c->on_request([&](const loopback::request &r) {
-        std::lock_guard<std::mutex> lk(out_mutex);
-        const bool accepted = !r.reset && r.status >= 200 && r.status < 300;
-        if (r.reset) ++resets;
-        else if (accepted) ++ok;
-        else if (r.status >= 500) ++server_errors;
-        else ++client_errors;
-        if (accepted && out.is_open() && r.json_valid) {
-            auto batch = r.json.find("batch");
-            if (batch != r.json.end() && batch->is_array()) {
-                for (auto &e : *batch) out << e.dump() << '\n';
-            } else if (r.events == 1) { // a single-event call (/v1/track, ...)
-                out << r.json.dump() << '\n';
-            }
-            out.flush();
-        }
-        if (quiet) return;
-        std::string answer = r.reset ? "reset" : std::to_string(r.status);
-        std::string size = std::to_string(r.wire_bytes) + " bytes";
-        const std::string encoding = r.header("Content-Encoding");
-        if (!encoding.empty())
-            size += " " + encoding + (r.body.empty() ? "" : " (" + std::to_string(r.body.size()) + " decoded)");
-        std::string dups = r.duplicates ? " duplicates=" + std::to_string(r.duplicates) : "";
-        std::printf("%s %s %s %s events=%zu%s %s%s\n", now_text().c_str(), r.method.c_str(), r.path.c_str(),
-                    answer.c_str(), r.events, dups.c_str(), size.c_str(), r.client_gone ? " (client gone)" : "");
-        std::fflush(stdout);
-    });
+    script_answers(*c, o);
+    request_log log{out, o.quiet};
+    c->on_request([&log](const loopback::request &r) { log.take(r); });
 
     std::printf("seglog collector listening on %s (POST %s/v1/batch); Ctrl-C for a summary\n", c->url().c_str(),
                 c->url().c_str());
@@ -211,8 +238,8 @@ int collector_main(int argc, char **argv) {
     c.reset(); // stopped: no more callbacks into the locals above
     std::printf("\nsummary: requests=%zu (2xx=%zu 4xx=%zu 5xx=%zu reset=%zu) events=%zu "
                 "unique=%zu duplicates=%zu connections=%zu bytes=%llu\n",
-                s.requests, ok, client_errors, server_errors, resets, s.events, s.unique, s.duplicates, s.connections,
-                static_cast<unsigned long long>(s.bytes));
+                s.requests, log.ok, log.client_errors, log.server_errors, log.resets, s.events, s.unique, s.duplicates,
+                s.connections, static_cast<unsigned long long>(s.bytes));
     std::fflush(stdout);
     return 0;
 }

@@ -2,7 +2,7 @@
 // How the macros find a logger's router cheaply. A sink type that routes events (demux_sink)
 // registers its dynamic type here once; the bridge then recognises a sink of that type by a
 // type comparison and converts it with the registered function. Other sinks are asked by
-// dynamic_cast, hundreds of instructions that every call would otherwise pay. The bridge so
+// dynamic_cast, a walk of the class hierarchy that every call would otherwise pay. The bridge so
 // needs to know no sink type: the sinks depend on it, not the other way round.
 
 #include <seglog/record.h>

@@ -1,11 +1,11 @@
 #pragma once
 // The output of the event serialiser: a growable byte buffer whose appends are inline (a
 // capacity check and a memcpy, which the compiler turns into a few moves for the literal
-// pieces of a record). std::string's append is an out-of-line call into libstdc++ and was a
-// third of the caller's instructions per event. The buffer keeps its capacity across
-// clear(), so a per-thread one stops allocating once it has grown to the largest event. The
-// queue holds records in these too: a move is three words, where std::string's moves and
-// assign() cost each push ~110 instructions of small-string checks.
+// pieces of a record), where std::string's append is an out-of-line call into libstdc++ for
+// each of the many small pieces of every event. The buffer keeps its capacity across clear(),
+// so a per-thread one stops allocating once it has grown to the largest event. The queue holds
+// records in these too: a move is three words, without std::string's small-string checks on
+// every move and assign() of a push (docs/performance.md).
 
 #include <cstddef>
 #include <cstring>

@@ -69,8 +69,8 @@ struct key_spec {
     // ... and the upper bound (durations: max_duration_ms, so deadlines never overflow a clock).
     long long max = LLONG_MAX;
 };
-// 365 days: the largest duration option. A deadline is now() + duration in nanoseconds; an
-// unbounded value overflowed steady_clock (undefined behaviour, found by fuzz/fuzz_config).
+// 365 days: the largest duration option. A deadline is now() + duration in the clock's
+// nanoseconds, so an unbounded value would overflow steady_clock (undefined behaviour).
 inline constexpr long long max_duration_ms = 365LL * 24 * 3600 * 1000;
 const std::vector<key_spec> &key_table();
 

@@ -248,18 +248,10 @@ std::string join_keys(const json &obj) {
     return out.empty() ? "(none)" : out;
 }
 
-} // namespace
-
-config load_file(const std::string &path, const std::string &environment, const std::string &environment_origin,
-                 const std::string &path_origin, config base) {
-    return load_text(read_file(path, path_origin), path, environment, environment_origin, std::move(base));
-}
-
-config load_text(const std::string &text, const std::string &path, const std::string &environment,
-                 const std::string &environment_origin, config base) {
-    json doc;
+// The file's text as JSON (comments allowed), or a config_error naming where it is not.
+json parse_document(const std::string &text, const std::string &path) {
     try {
-        doc = json::parse(text, nullptr, true, /*ignore_comments=*/true);
+        return json::parse(text, nullptr, true, /*ignore_comments=*/true);
     } catch (const json::exception &e) {
         // parse_error, or out_of_range for a number too large for a double (1e999): keep
         // nlohmann's "line L, column C: <what>" and drop its "[json.exception...]" prefix
@@ -274,8 +266,10 @@ config load_text(const std::string &text, const std::string &path, const std::st
         append_escaped(printable, what);
         fail(path + ": invalid JSON: " + printable);
     }
-    if (!doc.is_object()) wrong_type(path, "a JSON object at the top level", doc);
+}
 
+// Only the three top-level keys; an option written at the top level is pointed inside.
+void check_top_keys(const json &doc, const std::string &path) {
     static const std::vector<std::string> top_keys = {"default_environment", "defaults", "profiles"};
     for (auto it = doc.begin(); it != doc.end(); ++it) {
         const std::string &key = it.key();
@@ -289,26 +283,49 @@ config load_text(const std::string &text, const std::string &path, const std::st
                 if (k.name == key) msg += " (options go inside \"defaults\" or a profile)";
         fail(msg + "; known: default_environment, defaults, profiles");
     }
+}
+
+struct chosen_environment {
+    std::string name, origin;
+};
+
+// Which profile: the explicit choice, else the file's default, else the one set in code.
+chosen_environment choose_environment(const json &doc, const std::string &path, const std::string &environment,
+                                      const std::string &environment_origin, const config &base) {
+    chosen_environment env{environment, environment_origin};
+    if (!env.name.empty()) return env;
+    auto d = doc.find("default_environment");
+    if (d != doc.end()) {
+        if (!d->is_string()) wrong_type(path + ", key \"default_environment\"", "a string", *d);
+        env.name = d->get<std::string>();
+        env.origin = path + ", \"default_environment\"";
+    } else if (!base.environment.empty()) {
+        env.name = base.environment;
+        auto o = base.origin.find("environment");
+        env.origin = o == base.origin.end() ? "" : o->second;
+    }
+    return env;
+}
+
+} // namespace
+
+config load_file(const std::string &path, const std::string &environment, const std::string &environment_origin,
+                 const std::string &path_origin, config base) {
+    return load_text(read_file(path, path_origin), path, environment, environment_origin, std::move(base));
+}
+
+config load_text(const std::string &text, const std::string &path, const std::string &environment,
+                 const std::string &environment_origin, config base) {
+    const json doc = parse_document(text, path);
+    if (!doc.is_object()) wrong_type(path, "a JSON object at the top level", doc);
+    check_top_keys(doc, path);
 
     auto profiles_it = doc.find("profiles");
     if (profiles_it == doc.end()) fail(path + ": no \"profiles\" object");
     const json &profiles = *profiles_it;
     if (!profiles.is_object()) wrong_type(path + ", key \"profiles\"", "an object", profiles);
 
-    // Which profile: the explicit choice, else the file's default, else the one set in code.
-    std::string env = environment, env_origin = environment_origin;
-    if (env.empty()) {
-        auto d = doc.find("default_environment");
-        if (d != doc.end()) {
-            if (!d->is_string()) wrong_type(path + ", key \"default_environment\"", "a string", *d);
-            env = d->get<std::string>();
-            env_origin = path + ", \"default_environment\"";
-        } else if (!base.environment.empty()) {
-            env = base.environment;
-            auto o = base.origin.find("environment");
-            env_origin = o == base.origin.end() ? "" : o->second;
-        }
-    }
+    const auto [env, env_origin] = choose_environment(doc, path, environment, environment_origin, base);
     if (env.empty())
         fail(path +
              ": no environment selected: set SEGLOG_ENV (or APP_ENV, ENVIRONMENT) or "

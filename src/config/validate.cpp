@@ -133,85 +133,100 @@ std::vector<destination> config::effective_destinations() const {
     return out;
 }
 
-void config::validate() const {
-    using namespace detail::cfg;
-    using detail::quote;
-    using detail::trim;
-    const config &c = *this;
+namespace detail::cfg {
+namespace {
 
-    // Every integer option against its lower bound (the file loader already checked its own).
+// Every integer option against its lower and upper bounds (the file loader already checked its own).
+void check_bounds(const config &c) {
     for (const auto &k : key_table())
         if (k.get && k.get(c) < k.min)
             fail(k.name + from(c, k.name) + " must be at least " + num(k.min) + ", got " + num(k.get(c)));
         else if (k.get && k.get(c) > k.max)
             fail(k.name + from(c, k.name) + " must be at most " + num(k.max) + ", got " + num(k.get(c)));
+}
 
-    // Segment's limits, and the options that must agree with each other.
-    if (max_batch_events > segment_max_batch_events)
+// Segment's limits, and the options that must agree with each other.
+void check_limits(const config &c) {
+    if (c.max_batch_events > segment_max_batch_events)
         fail("max_batch_events" + from(c, "max_batch_events") +
-             " must be at most 2500 (Segment's limit per batch), got " + num(max_batch_events));
-    if (max_batch_bytes > segment_max_batch_bytes)
+             " must be at most 2500 (Segment's limit per batch), got " + num(c.max_batch_events));
+    if (c.max_batch_bytes > segment_max_batch_bytes)
         fail("max_batch_bytes" + from(c, "max_batch_bytes") +
-             " must be at most 512000 (500 KB, Segment's limit per batch), got " + num(max_batch_bytes));
-    if (max_event_bytes > segment_max_event_bytes)
+             " must be at most 512000 (500 KB, Segment's limit per batch), got " + num(c.max_batch_bytes));
+    if (c.max_event_bytes > segment_max_event_bytes)
         fail("max_event_bytes" + from(c, "max_event_bytes") +
-             " must be at most 32768 (32 KB, Segment's limit per event), got " + num(max_event_bytes));
-    if (flush_at > max_batch_events)
-        fail("flush_at (" + num(flush_at) + ") must not exceed max_batch_events (" + num(max_batch_events) + ")");
-    if (max_event_bytes > max_batch_bytes)
-        fail("max_event_bytes (" + num(max_event_bytes) + ") must not exceed max_batch_bytes (" + num(max_batch_bytes) +
-             ")");
-    if (max_queue_bytes < max_event_bytes)
-        fail("max_queue_bytes (" + num(max_queue_bytes) + ") must be at least max_event_bytes (" +
-             num(max_event_bytes) + ")");
-    if (backoff_base > backoff_cap)
-        fail("backoff_base_ms (" + num(backoff_base.count()) + ") must not exceed backoff_cap_ms (" +
-             num(backoff_cap.count()) + ")");
+             " must be at most 32768 (32 KB, Segment's limit per event), got " + num(c.max_event_bytes));
+    if (c.flush_at > c.max_batch_events)
+        fail("flush_at (" + num(c.flush_at) + ") must not exceed max_batch_events (" + num(c.max_batch_events) + ")");
+    if (c.max_event_bytes > c.max_batch_bytes)
+        fail("max_event_bytes (" + num(c.max_event_bytes) + ") must not exceed max_batch_bytes (" +
+             num(c.max_batch_bytes) + ")");
+    if (c.max_queue_bytes < c.max_event_bytes)
+        fail("max_queue_bytes (" + num(c.max_queue_bytes) + ") must be at least max_event_bytes (" +
+             num(c.max_event_bytes) + ")");
+    if (c.backoff_base > c.backoff_cap)
+        fail("backoff_base_ms (" + num(c.backoff_base.count()) + ") must not exceed backoff_cap_ms (" +
+             num(c.backoff_cap.count()) + ")");
+}
 
-    // Destinations as written.
-    for (const auto &d : destinations) {
-        if (d.type == destination::kind::off && destinations.size() > 1)
+// Destinations as written.
+void check_destinations(const config &c) {
+    for (const auto &d : c.destinations) {
+        if (d.type == destination::kind::off && c.destinations.size() > 1)
             fail("destination \"off\"" + from(c, "destination") + " cannot be combined with other destinations");
         if (d.type == destination::kind::file && trim(d.path).empty())
             fail("destination \"file:\"" + from(c, "destination") + " needs a path");
     }
+}
 
-    validate_redaction(c);
-
-    // The endpoint, whatever the destination: a wrong value is a mistake either way.
+// The endpoint, whatever the destination: a wrong value is a mistake either way.
+void check_endpoint(const config &c) {
     host_parts h = parse_host(c);
-    if (path.empty() || path[0] != '/') fail("path " + quote(path) + from(c, "path") + " must start with \"/\"");
+    if (c.path.empty() || c.path[0] != '/') fail("path " + quote(c.path) + from(c, "path") + " must start with \"/\"");
     bool loopback = is_loopback(h.name);
-    if (h.scheme == "http" && !loopback && !allow_http)
-        fail("host " + quote(host) + from(c, "host") +
+    if (h.scheme == "http" && !loopback && !c.allow_http)
+        fail("host " + quote(c.host) + from(c, "host") +
              " uses http:// with a host that is not loopback; use https:// or set allow_http");
-    if (insecure_skip_verify && !loopback)
+    if (c.insecure_skip_verify && !loopback)
         fail("insecure_skip_verify" + from(c, "insecure_skip_verify") +
-             " is only allowed with a loopback host (127.0.0.0/8, localhost, [::1]), not " + quote(host) +
+             " is only allowed with a loopback host (127.0.0.0/8, localhost, [::1]), not " + quote(c.host) +
              from(c, "host"));
+}
 
-    // What the destinations in force need.
-    for (const auto &d : effective_destinations()) {
-        if (d.type == destination::kind::segment) {
-            if (write_key.empty())
-                fail("destination \"segment\"" + from(c, "destination") + " needs a write key: set " +
-                     (write_key_env.empty() ? "" : write_key_env + " (named by write_key_env) or ") +
-                     "SEGMENT_WRITE_KEY");
-            if (!ca_bundle.empty() && ::access(ca_bundle.c_str(), R_OK) != 0)
-                fail("ca_bundle " + quote(ca_bundle) + from(c, "ca_bundle") + " cannot be read (" +
-                     std::strerror(errno) + ")");
-        } else if (d.type == destination::kind::file) {
-            bool is_default = destinations.empty();
-            if (is_default && trim(default_file).empty())
-                fail("default_file" + from(c, "default_file") + " must not be empty");
-            std::string src = from(c, "destination");
-            if (is_default) {
-                auto o = origin.find("default_file");
-                src = " (default_file" + (o == origin.end() ? std::string() : ", from " + o->second) + ")";
-            }
-            check_file(d.path, "destination " + quote(d.to_string()) + src);
+// What a destination in force needs: a write key and a readable CA bundle, or a writable file.
+void check_in_force(const config &c, const destination &d) {
+    if (d.type == destination::kind::segment) {
+        if (c.write_key.empty())
+            fail("destination \"segment\"" + from(c, "destination") + " needs a write key: set " +
+                 (c.write_key_env.empty() ? "" : c.write_key_env + " (named by write_key_env) or ") +
+                 "SEGMENT_WRITE_KEY");
+        if (!c.ca_bundle.empty() && ::access(c.ca_bundle.c_str(), R_OK) != 0)
+            fail("ca_bundle " + quote(c.ca_bundle) + from(c, "ca_bundle") + " cannot be read (" + std::strerror(errno) +
+                 ")");
+    } else if (d.type == destination::kind::file) {
+        bool is_default = c.destinations.empty();
+        if (is_default && trim(c.default_file).empty())
+            fail("default_file" + from(c, "default_file") + " must not be empty");
+        std::string src = from(c, "destination");
+        if (is_default) {
+            auto o = c.origin.find("default_file");
+            src = " (default_file" + (o == c.origin.end() ? std::string() : ", from " + o->second) + ")";
         }
+        check_file(d.path, "destination " + quote(d.to_string()) + src);
     }
+}
+
+} // namespace
+} // namespace detail::cfg
+
+void config::validate() const {
+    using namespace detail::cfg;
+    check_bounds(*this);
+    check_limits(*this);
+    check_destinations(*this);
+    validate_redaction(*this);
+    check_endpoint(*this);
+    for (const auto &d : effective_destinations()) check_in_force(*this, d);
 }
 
 } // namespace seglog

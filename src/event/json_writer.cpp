@@ -1,5 +1,6 @@
 #include "event/json_writer.h"
 
+#include "common/inline.h"
 #include "common/text.h"
 
 #include <algorithm>
@@ -27,41 +28,50 @@ constexpr struct plain_table {
 } plain_bytes;
 inline bool plain(unsigned char c) { return plain_bytes.is[c]; }
 
-} // namespace
-
-bool append_json_string_general(text_buffer &out, std::string_view s) {
-    // Scan and copy in one pass, 8 bytes at a time (the tail as an overlapping word), while no
-    // byte needs escaping; then byte by byte. (Up to 16 plain bytes never get here.)
-    const std::size_t n = s.size();
-    const auto *p = reinterpret_cast<const unsigned char *>(s.data());
-    char *q = out.tail(n + 2);
-    q[0] = '"';
+// Copies the plain bytes at the start of p[0..n) to q, 8 at a time (the tail as an overlapping
+// word) while no byte needs escaping, then byte by byte; returns how many were plain.
+SEGLOG_INLINE std::size_t copy_plain_prefix(const unsigned char *p, std::size_t n, char *q) {
     std::size_t i = 0;
     if (n >= 8) {
         for (; i + 8 <= n; i += 8) {
             std::uint64_t x;
             std::memcpy(&x, p + i, 8);
             if (json_needs_care(x)) break;
-            std::memcpy(q + 1 + i, &x, 8);
+            std::memcpy(q + i, &x, 8);
         }
         if (i < n && i + 8 > n) { // a short tail: the last 8 bytes, overlapping checked ones
             std::uint64_t x;
             std::memcpy(&x, p + n - 8, 8);
             if (!json_needs_care(x)) {
-                std::memcpy(q + 1 + n - 8, &x, 8);
+                std::memcpy(q + n - 8, &x, 8);
                 i = n;
             }
         }
     } // shorter strings that get here are under 4 bytes or need care: the byte loop below
-    for (; i < n && plain(p[i]); ++i) q[1 + i] = static_cast<char>(p[i]);
-    if (i == n) { // the common case: nothing to escape or check
-        q[n + 1] = '"';
-        out.commit(n + 2);
-        return true;
+    for (; i < n && plain(p[i]); ++i) q[i] = static_cast<char>(p[i]);
+    return i;
+}
+
+// The JSON escape of a byte below 0x20, '"' or '\'.
+void append_escape(text_buffer &out, unsigned char c) {
+    switch (c) {
+    case '"': out.append("\\\""); break;
+    case '\\': out.append("\\\\"); break;
+    case '\n': out.append("\\n"); break;
+    case '\r': out.append("\\r"); break;
+    case '\t': out.append("\\t"); break;
+    case '\b': out.append("\\b"); break;
+    case '\f': out.append("\\f"); break;
+    default: // other control characters, NUL included
+        out.append("\\u00");
+        out.push_back(hex_digits[c >> 4]);
+        out.push_back(hex_digits[c & 0xF]);
     }
-    out.commit(1 + i); // the quote and the plain prefix are written
-    const auto *end = p + n;
-    p += i;
+}
+
+// The rest of a string from its first byte that is not plain: runs of bytes that need nothing
+// (valid UTF-8 included) copied whole, escapes between them. False at invalid UTF-8.
+bool append_escaped_rest(text_buffer &out, const unsigned char *p, const unsigned char *end) {
     const auto *run = p; // start of the current run of bytes copied verbatim
     auto flush_run = [&](const unsigned char *upto) {
         out.append(reinterpret_cast<const char *>(run), static_cast<std::size_t>(upto - run));
@@ -79,22 +89,30 @@ bool append_json_string_general(text_buffer &out, std::string_view s) {
             continue;
         }
         flush_run(p);
-        switch (c) {
-        case '"': out.append("\\\""); break;
-        case '\\': out.append("\\\\"); break;
-        case '\n': out.append("\\n"); break;
-        case '\r': out.append("\\r"); break;
-        case '\t': out.append("\\t"); break;
-        case '\b': out.append("\\b"); break;
-        case '\f': out.append("\\f"); break;
-        default: // other control characters, NUL included
-            out.append("\\u00");
-            out.push_back(hex_digits[c >> 4]);
-            out.push_back(hex_digits[c & 0xF]);
-        }
+        append_escape(out, c);
         run = ++p;
     }
     flush_run(end);
+    return true;
+}
+
+} // namespace
+
+bool append_json_string_general(text_buffer &out, std::string_view s) {
+    // Scan and copy in one pass while no byte needs escaping; then escape the rest. (Up to 16
+    // plain bytes never get here.)
+    const std::size_t n = s.size();
+    const auto *p = reinterpret_cast<const unsigned char *>(s.data());
+    char *q = out.tail(n + 2);
+    q[0] = '"';
+    const std::size_t i = copy_plain_prefix(p, n, q + 1);
+    if (i == n) { // the common case: nothing to escape or check
+        q[n + 1] = '"';
+        out.commit(n + 2);
+        return true;
+    }
+    out.commit(1 + i); // the quote and the plain prefix are written
+    if (!append_escaped_rest(out, p + i, p + n)) return false;
     out.push_back('"');
     return true;
 }

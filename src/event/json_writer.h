@@ -38,8 +38,8 @@ bool append_json_string_general(text_buffer &out, std::string_view s);
 
 // Whether the two words of a short string (overlapping when it is shorter than both) are plain.
 #if defined(__SSE2__)
-// SSE2 is part of x86-64: one byte compare per kind covers both words (a third of the scalar
-// test's instructions, and keys and short values are checked on every event).
+// SSE2 is part of x86-64: one byte compare per kind covers both words at once, where the scalar
+// test works word by word; keys and short values are checked on every event.
 inline int json_care_mask(__m128i x) {
     const __m128i low_or_high = _mm_cmplt_epi8(x, _mm_set1_epi8(0x20)); // signed: >= 0x80 is negative
     const __m128i quote = _mm_cmpeq_epi8(x, _mm_set1_epi8('"'));

@@ -1,5 +1,6 @@
 #include "event/serialize.h"
 
+#include "common/inline.h"
 #include "common/timestamp.h"
 #include "event/json_writer.h"
 #include "event/message_id.h"
@@ -86,11 +87,9 @@ std::optional<error> finish(const event_fields &f, const text_buffer &out, std::
     if (rules) rules->record(tally); // counted only for events that go out
     return std::nullopt;
 }
-} // namespace
 
-std::optional<error> serialize_event(const event_fields &f, text_buffer &out, std::size_t max_event_bytes,
-                                     const redactor *redact) {
-    // Checks Segment would accept with a 200 and then silently drop.
+// Checks Segment would accept with a 200 and then silently drop.
+SEGLOG_INLINE std::optional<error> check_required(const event_fields &f) {
     if (f.type == event_type::alias) {
         if (f.previous_id.empty())
             return make_error(f, seglog::reason::missing_previous_id, "alias rejected: previousId is empty");
@@ -104,27 +103,11 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
         return make_error(f, seglog::reason::missing_event, "track rejected: the event name is empty");
     if (f.type == event_type::group && f.group_id.empty())
         return make_error(f, seglog::reason::missing_group_id, "group rejected: groupId is empty");
+    return std::nullopt;
+}
 
-    out.clear();
-    json_writer w(out, max_event_bytes);
-    // Redaction: only for the sections a rule can reach; otherwise the plain writer, so the
-    // path without rules costs this one null check per section.
-    const redactor::impl *rules = redact ? &redact->internals() : nullptr;
-    redaction_tally tally;
-    auto failed = [&](std::string_view where) {
-        w.prepend(where);
-        return make_error(f, w.failure().code, describe_failure(f, w.failure()));
-    };
-    auto bad = [&](seglog::reason code, std::string key) {
-        return make_error(f, code, describe_failure(f, {code, std::move(key)}));
-    };
-    // `prefix` is a literal (`,"userId":`): its length is known here, so it is copied by a few moves.
-    auto string_field = [&](const auto &prefix, std::string_view v) {
-        out.append(prefix);
-        return append_json_string(out, v);
-    };
-
-    // The head, written with one room check: the layout record_message_id relies on.
+// The head, written with one room check: the layout record_message_id relies on.
+SEGLOG_INLINE void write_head(const event_fields &f, text_buffer &out) {
     const auto called_at = f.called_at != std::chrono::system_clock::time_point{} ? f.called_at
                                                                                   : std::chrono::system_clock::now();
     char *const head = out.tail(head_room);
@@ -134,19 +117,55 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
     q = put_iso8601(q, f.opts && f.opts->timestamp ? *f.opts->timestamp : called_at);
     *q++ = '"';
     out.commit(static_cast<std::size_t>(q - head));
+}
 
+// One event being written after its head: the writer, the redaction rules (null: none) with
+// their tally, and how a failure of each part becomes the caller's error.
+struct event_writing {
+    const event_fields &f;
+    text_buffer &out;
+    json_writer &w;
+    const redactor::impl *rules;
+    redaction_tally &tally;
+
+    error failed(std::string_view where) {
+        w.prepend(where);
+        return make_error(f, w.failure().code, describe_failure(f, w.failure()));
+    }
+    error bad(seglog::reason code, std::string key) {
+        return make_error(f, code, describe_failure(f, {code, std::move(key)}));
+    }
+    // `prefix` is a literal (`,"userId":`): its length is known here, so it is copied by a few moves.
+    template <typename Literal>
+    bool string_field(const Literal &prefix, std::string_view v) {
+        out.append(prefix);
+        return append_json_string(out, v);
+    }
+
+    std::optional<error> identity();
+    std::optional<error> type_field(std::optional<section> &carrier);
+    std::optional<error> members(section sec);
+    std::optional<error> context_and_integrations(std::size_t max_event_bytes);
+};
+
+// userId and anonymousId (whichever are set), or an alias's userId and previousId.
+SEGLOG_INLINE std::optional<error> event_writing::identity() {
     if (f.type == event_type::alias) {
         if (!string_field(",\"userId\":", f.alias_user_id)) return bad(reason::invalid_utf8, "userId");
         if (!string_field(",\"previousId\":", f.previous_id)) return bad(reason::invalid_utf8, "previousId");
-    } else {
-        if (!f.who->user_id.empty() && !string_field(",\"userId\":", f.who->user_id))
-            return bad(reason::invalid_utf8, "userId");
-        if (!f.who->anonymous_id.empty() && !string_field(",\"anonymousId\":", f.who->anonymous_id))
-            return bad(reason::invalid_utf8, "anonymousId");
+        return std::nullopt;
     }
+    if (!f.who->user_id.empty() && !string_field(",\"userId\":", f.who->user_id))
+        return bad(reason::invalid_utf8, "userId");
+    if (!f.who->anonymous_id.empty() && !string_field(",\"anonymousId\":", f.who->anonymous_id))
+        return bad(reason::invalid_utf8, "anonymousId");
+    return std::nullopt;
+}
 
-    // Which object carries f.props: traits for identify and group, none for alias.
-    std::optional<section> props_section = section::properties;
+// The field of the call's type (event, name, groupId), and in `carrier` the object that carries
+// f.props: traits for identify and group, none for alias.
+SEGLOG_INLINE std::optional<error> event_writing::type_field(std::optional<section> &carrier) {
+    carrier = section::properties;
     switch (f.type) {
     case event_type::track:
         if (!string_field(",\"event\":", f.name)) return bad(reason::invalid_utf8, "event");
@@ -157,23 +176,28 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
         break;
     case event_type::group:
         if (!string_field(",\"groupId\":", f.group_id)) return bad(reason::invalid_utf8, "groupId");
-        props_section = section::traits;
+        carrier = section::traits;
         break;
-    case event_type::identify: props_section = section::traits; break;
-    case event_type::alias: props_section.reset(); break;
+    case event_type::identify: carrier = section::traits; break;
+    case event_type::alias: carrier.reset(); break;
     }
+    return std::nullopt;
+}
 
-    if (props_section) {
-        const section sec = *props_section;
-        if (sec == section::traits) out.append(",\"traits\":{");
-        else out.append(",\"properties\":{");
-        if (f.props && !(rules && rules->applies_to(sec) ? write_members_redacted(w, out, *f.props, *rules, sec, tally)
-                                                         : w.write_members(*f.props)))
-            return failed(sec == section::traits ? "traits" : "properties");
-        out.push_back('}');
-    }
+// f.props as the properties or traits object, redacted when a rule reaches that section.
+SEGLOG_INLINE std::optional<error> event_writing::members(section sec) {
+    if (sec == section::traits) out.append(",\"traits\":{");
+    else out.append(",\"properties\":{");
+    if (f.props && !(rules && rules->applies_to(sec) ? write_members_redacted(w, out, *f.props, *rules, sec, tally)
+                                                     : w.write_members(*f.props)))
+        return failed(sec == section::traits ? "traits" : "properties");
+    out.push_back('}');
+    return std::nullopt;
+}
 
-    // context: the caller's members, then ours; context.library always names seglog.
+// context: the caller's members, then ours; context.library always names seglog. Then
+// integrations, and the last checks of the record.
+SEGLOG_INLINE std::optional<error> event_writing::context_and_integrations(std::size_t max_event_bytes) {
     const properties *ctx = f.opts && !absent(f.opts->context) ? &f.opts->context : nullptr;
     const properties *integrations = f.opts && !absent(f.opts->integrations) ? &f.opts->integrations : nullptr;
     if (!ctx && !integrations) {
@@ -198,6 +222,26 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
     }
     out.append("}}");
     return finish(f, out, max_event_bytes, rules, tally);
+}
+} // namespace
+
+std::optional<error> serialize_event(const event_fields &f, text_buffer &out, std::size_t max_event_bytes,
+                                     const redactor *redact) {
+    if (auto e = check_required(f)) return e;
+    out.clear();
+    json_writer w(out, max_event_bytes);
+    // Redaction: only for the sections a rule can reach; otherwise the plain writer, so the
+    // path without rules costs this one null check per section.
+    const redactor::impl *rules = redact ? &redact->internals() : nullptr;
+    redaction_tally tally;
+    event_writing e{f, out, w, rules, tally};
+    write_head(f, out);
+    if (auto err = e.identity()) return err;
+    std::optional<section> carrier;
+    if (auto err = e.type_field(carrier)) return err;
+    if (carrier)
+        if (auto err = e.members(*carrier)) return err;
+    return e.context_and_integrations(max_event_bytes);
 }
 
 std::optional<error> serialize_event(const event_fields &f, std::string &out, std::size_t max_event_bytes,

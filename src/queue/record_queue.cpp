@@ -1,5 +1,7 @@
 #include "queue/record_queue.h"
 
+#include "common/inline.h"
+
 #include <algorithm>
 #include <new>
 
@@ -22,10 +24,11 @@ void merge_into(std::vector<queued_record> &out, std::size_t first, std::size_t 
 // The next push on this shard copies into the spare buffer on top and the records slot after
 // the last: both were last written by the worker (batching, recycle(), drain()), so their cache
 // lines sit in the worker's core. Asking for them now (for writing) moves them here while the
-// caller goes on with its work, instead of the next push waiting for them. Measured by
-// alternating bursts with and without it in one process: ~30 ns off the call's p50
-// (docs/performance.md).
-void record_queue::prefetch_next(const shard &s) {
+// caller goes on with its work, instead of the next push waiting for them (docs/performance.md
+// has what that earns the call). Compiled into push(): a separate function of prefetches alone
+// has no effect the optimiser sees, so once it can see its body (hidden visibility) it would
+// drop the call.
+SEGLOG_INLINE void record_queue::prefetch_next(const shard &s) {
     if (!s.spare.empty()) {
         const text_buffer &next = s.spare.back();
         const std::size_t n = std::min(next.capacity(), max_prefetch_bytes);
@@ -99,49 +102,45 @@ std::size_t record_queue::evict_oldest(std::size_t bytes, std::vector<queued_rec
     return n;
 }
 
-record_queue::push_result record_queue::push(std::string_view record) {
-    push_result r;
-    const std::size_t bytes = record.size();
-    if (closed_.load()) {
-        r.result = outcome::closed;
-        return r;
+// A full queue, as the overflow policy says: refuse the record, push the oldest out, or wait for
+// room until block_timeout. True when budget for `bytes` was taken; else r.result says why not.
+bool record_queue::make_room(std::size_t bytes, push_result &r) {
+    switch (limits_.overflow) {
+    case overflow_policy::drop_newest: r.result = outcome::full; return false;
+    case overflow_policy::drop_oldest: {
+        std::lock_guard<std::mutex> lock(evict_mutex_);
+        while (!reserve(bytes)) {
+            if (evict_oldest(bytes, r.evicted) == 0) {
+                r.result = outcome::full;
+                return false;
+            }
+        }
+        return true;
     }
-    if (!reserve(bytes)) {
-        switch (limits_.overflow) {
-        case overflow_policy::drop_newest: r.result = outcome::full; return r;
-        case overflow_policy::drop_oldest: {
-            std::lock_guard<std::mutex> lock(evict_mutex_);
-            while (!reserve(bytes)) {
-                if (evict_oldest(bytes, r.evicted) == 0) {
-                    r.result = outcome::full;
-                    return r;
-                }
+    case overflow_policy::block: {
+        std::unique_lock<std::mutex> lock(space_mutex_);
+        blocked_.fetch_add(1);
+        const auto deadline = std::chrono::steady_clock::now() + limits_.block_timeout;
+        bool ok = false;
+        while (!closed_.load() && !(ok = reserve(bytes))) {
+            if (space_.wait_until(lock, deadline) == std::cv_status::timeout) {
+                ok = !closed_.load() && reserve(bytes);
+                break;
             }
-            break;
         }
-        case overflow_policy::block: {
-            std::unique_lock<std::mutex> lock(space_mutex_);
-            blocked_.fetch_add(1);
-            const auto deadline = std::chrono::steady_clock::now() + limits_.block_timeout;
-            bool ok = false;
-            while (!closed_.load() && !(ok = reserve(bytes))) {
-                if (space_.wait_until(lock, deadline) == std::cv_status::timeout) {
-                    ok = !closed_.load() && reserve(bytes);
-                    break;
-                }
-            }
-            blocked_.fetch_sub(1);
-            if (!ok) {
-                r.result = closed_.load() ? outcome::closed : outcome::full;
-                return r;
-            }
-            break;
-        }
-        }
+        blocked_.fetch_sub(1);
+        if (!ok) r.result = closed_.load() ? outcome::closed : outcome::full;
+        return ok;
     }
+    }
+    return true;
+}
 
-    shard &s = shards_[my_shard()];
-    std::unique_lock<std::mutex> lock(s.mutex);
+// A copy of `record` in a buffer of the shard's spares (refilled from the pool when none is
+// left), or in a new one allocated with the shard's lock let go meanwhile.
+SEGLOG_INLINE text_buffer record_queue::copy_record(shard &s, std::unique_lock<std::mutex> &lock,
+                                                    std::string_view record) {
+    const std::size_t bytes = record.size();
     text_buffer buffer;
     if (s.spare.empty()) { // lock order: shard, then pool
         std::lock_guard<std::mutex> pool_lock(pool_mutex_);
@@ -161,6 +160,21 @@ record_queue::push_result record_queue::push(std::string_view record) {
         buffer.assign(record);                                 // for a slightly bigger record later
         lock.lock();
     }
+    return buffer;
+}
+
+record_queue::push_result record_queue::push(std::string_view record) {
+    push_result r;
+    const std::size_t bytes = record.size();
+    if (closed_.load()) {
+        r.result = outcome::closed;
+        return r;
+    }
+    if (!reserve(bytes) && !make_room(bytes, r)) return r;
+
+    shard &s = shards_[my_shard()];
+    std::unique_lock<std::mutex> lock(s.mutex);
+    text_buffer buffer = copy_record(s, lock, record);
     if (closed_.load()) {
         lock.unlock();
         unreserve(bytes);

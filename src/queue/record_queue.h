@@ -86,13 +86,15 @@ private:
         std::vector<text_buffer> spare; // recycled buffers
     };
     static constexpr std::size_t max_spare_capacity = 4096; // bigger buffers are freed
-    static constexpr std::size_t max_pooled = 8192;         // buffers kept, ~3 MB for usual events
+    static constexpr std::size_t max_pooled = 8192;         // buffers kept: the pool stays bounded
     static constexpr std::size_t refill = 64;               // taken from the pool at once
     static constexpr std::size_t max_prefetch_bytes = 512;  // of the next buffer: a usual event
 
     bool reserve(std::size_t bytes); // takes budget for one record, or false
     void unreserve(std::size_t bytes);
     std::size_t evict_oldest(std::size_t bytes, std::vector<queued_record> &evicted);
+    bool make_room(std::size_t bytes, push_result &r); // the overflow policy, for a full queue
+    text_buffer copy_record(shard &s, std::unique_lock<std::mutex> &lock, std::string_view record);
     void notify_space();
     static void prefetch_next(const shard &s); // shard lock held
     static std::size_t my_shard();

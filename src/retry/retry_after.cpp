@@ -36,7 +36,7 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
     const std::string text(value);
     const time_t when = curl_getdate(text.c_str(), nullptr);
     if (when == -1) return std::nullopt;
-    // Work in seconds first: system_clock counts nanoseconds and overflows past ~2262.
+    // Work in seconds first: system_clock counts nanoseconds and overflows in the year 2262.
     const auto now_ms = std::chrono::duration_cast<milliseconds>(now.time_since_epoch());
     const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(now_ms).count();
     if (static_cast<std::int64_t>(when) - now_s >= max_seconds) return milliseconds(max_seconds * 1000);

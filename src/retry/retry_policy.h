@@ -1,5 +1,6 @@
 #pragma once
-// What to do with a batch after an HTTP attempt, as Segment's own SDKs do it since 2026:
+// What to do with a batch after an HTTP attempt, the policy Segment's own SDKs follow, so a
+// collector sees the same retries from seglog as from them:
 // retry 408, 410, 429, 460 and 5xx except 501/505/511, and network failures; split on 400/413
 // to isolate a poisoned event; drop other 4xx; exponential backoff with jitter, capped;
 // Retry-After honoured (capped) without counting as an attempt.

@@ -122,43 +122,44 @@ struct http_transport::impl {
         ready.push_back(std::move(r));
     }
 
-    void start(http_request req) {
-        // Compress first: if it throws, no handle has been taken out of the pool yet.
-        std::string body = opts.gzip ? gzip_compress(req.body) : std::move(req.body);
+    // A handle for a new request: an idle one (its connection caches kept), or a new one; null
+    // when libcurl cannot make one.
+    std::unique_ptr<transfer> take_handle() {
         std::unique_ptr<transfer> t;
         if (!idle.empty()) {
             t = std::move(idle.back());
             idle.pop_back();
             // Reset clears options but keeps the handle's connection/DNS/TLS session caches.
             curl_easy_reset(t->easy);
-        } else {
-            t = std::make_unique<transfer>();
-            t->easy = curl_easy_init();
-            if (!t->easy) return fail_now(req.id, "curl_easy_init failed");
+            return t;
         }
-        t->id = req.id;
-        t->body = std::move(body);
-        t->response_body.clear();
-        t->retry_after.reset();
-        t->errbuf[0] = '\0';
+        t = std::make_unique<transfer>();
+        t->easy = curl_easy_init();
+        if (!t->easy) return nullptr;
+        return t;
+    }
 
+    curl_slist *request_headers(const http_request &req) const {
         curl_slist *h = nullptr;
         h = curl_slist_append(h, "Content-Type: application/json");
         h = curl_slist_append(h, "Expect:"); // no 100-continue round trip for large bodies
         if (opts.gzip) h = curl_slist_append(h, "Content-Encoding: gzip");
         if (req.retry_count > 0)
             h = curl_slist_append(h, ("X-Retry-Count: " + std::to_string(req.retry_count)).c_str());
-        t->headers = h;
+        return h;
+    }
 
-        CURL *e = t->easy;
+    // The options of one request: its body and headers, then what every request shares.
+    void set_options(transfer &t) const {
+        CURL *e = t.easy;
         curl_easy_setopt(e, CURLOPT_URL, opts.url.c_str());
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(e, CURLOPT_POST, 1L);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->body.data());
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t->body.size()));
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.body.data());
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.body.size()));
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.headers);
         // libcurl builds "Authorization: Basic base64(user:password)" itself, and encoding
         // means a key with CR/LF in it cannot inject headers.
         curl_easy_setopt(e, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
@@ -174,15 +175,29 @@ struct http_transport::impl {
         if (!opts.ca_bundle.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, opts.ca_bundle.c_str());
         // Unset: libcurl reads http_proxy/https_proxy/no_proxy from the environment itself.
         if (!opts.proxy.empty()) curl_easy_setopt(e, CURLOPT_PROXY, opts.proxy.c_str());
-        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf.data());
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.errbuf.data());
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &impl::on_write);
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
         curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &impl::on_header);
-        curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
-        curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
+        curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+        curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
+    }
+
+    void start(http_request req) {
+        // Compress first: if it throws, no handle has been taken out of the pool yet.
+        std::string body = opts.gzip ? gzip_compress(req.body) : std::move(req.body);
+        std::unique_ptr<transfer> t = take_handle();
+        if (!t) return fail_now(req.id, "curl_easy_init failed");
+        t->id = req.id;
+        t->body = std::move(body);
+        t->response_body.clear();
+        t->retry_after.reset();
+        t->errbuf[0] = '\0';
+        t->headers = request_headers(req);
+        set_options(*t);
 
         t->started = std::chrono::steady_clock::now();
-        if (CURLMcode mc = curl_multi_add_handle(multi, e); mc != CURLM_OK) {
+        if (CURLMcode mc = curl_multi_add_handle(multi, t->easy); mc != CURLM_OK) {
             const std::uint64_t id = t->id;
             release(*t);
             idle.push_back(std::move(t));
