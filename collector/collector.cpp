@@ -351,7 +351,13 @@ void find_events(const collector_options &opt, request &rec, parsed_body &out) {
 
 // Segment's limits: 400 over 500 KB per batch, 2500 events per batch, 32 KB per event.
 void check_limits(const collector_options &opt, const request &rec, parsed_body &out) {
-    if (out.invalid || !opt.segment_limits) return;
+    if (out.invalid) return;
+    if (opt.max_body_bytes && rec.wire_bytes > opt.max_body_bytes) {
+        out.invalid = "body too large";
+        out.status = 413;
+        return;
+    }
+    if (!opt.segment_limits) return;
     auto refuse = [&](const char *why) {
         out.invalid = why;
         out.status = 400;
@@ -524,6 +530,7 @@ void collector::impl::handle(const httplib::Request &req, httplib::Response &res
     res.status = reset ? 500 : answer.status;
     res.set_content(reset ? std::string() : answer.body, "application/json");
     if (!reset && !answer.retry_after.empty()) res.set_header("Retry-After", answer.retry_after);
+    if (!reset && !answer.location.empty()) res.set_header("Location", answer.location);
     record(std::move(rec), body.ids, reset);
     if (reset) reset_connection(fd); // after recording: a client that sees the reset finds it
 }

@@ -28,6 +28,7 @@ struct reply {
     int status = 200;
     std::string body = "{}";
     std::string retry_after; // Retry-After header value; empty: no header
+    std::string location;    // Location header value (for a 3xx); empty: no header
     // Wait this long before answering (or resetting). The wait ends early if the client
     // hangs up (its timeout fired): the request is then recorded with client_gone, and a
     // 2xx still counts as accepted, as Segment would have processed it.
@@ -41,6 +42,11 @@ struct reply {
     static reply retry_later(int status, std::string retry_after_value) {
         reply r(status);
         r.retry_after = std::move(retry_after_value);
+        return r;
+    }
+    static reply redirect(int status, std::string to) {
+        reply r(status);
+        r.location = std::move(to);
         return r;
     }
     static reply delayed(std::chrono::milliseconds d, int status = 200) {
@@ -93,6 +99,8 @@ struct collector_options {
     int port = 0;                       // 0: any free port
     bool accept_gzip = true;            // false: 415 to Content-Encoding: gzip, like some proxies
     bool segment_limits = true;         // 400 over 500 KB/batch, 32 KB/event, 2500 events/batch
+    std::size_t max_body_bytes = 0;     // > 0: 413 to a body larger on the wire, like a stricter
+                                        // receiver (Segment's mock one takes 100 KB)
     bool record_bodies = true;          // false: requests() without bodies (benchmarks)
     bool keep_requests = true;          // false: requests() stays empty; counters, accepted ids
                                         // and on_request() still work (long CLI runs)

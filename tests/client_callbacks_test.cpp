@@ -51,7 +51,7 @@ TEST_CASE("the default handler: a flood of refusals prints at most one line a se
     const std::string record = make_record(3);
     seglog::detail::reset_default_error_handler(); // the limit is process-wide: start afresh
     const std::regex line(
-        R"(\[seglog\] error \(closed\): event not accepted: the client is closed(?: \((\d+) more errors in the last second\))?\n)");
+        R"(\[seglog\] error \(closed\): event not accepted: the client is closed(?: \((\d+) more closed errors in the last second\))?\n)");
     // Events each line stands for: itself and those it says were suppressed before it.
     auto lines_and_events = [&](const std::string &text) {
         std::size_t lines = 0, events = 0, matched = 0;
@@ -170,16 +170,18 @@ TEST_CASE("callbacks: on_delivered, on_attempt with retry counts, on_error with 
         CHECK(s.by_reason[static_cast<int>(seglog::reason::rejected)] == 1);
         CHECK(s.accepted == s.delivered + s.failed);
     }
-    SUBCASE("a refused write key: unauthorized") {
+    SUBCASE("a refused write key: a configuration error, the event handed back at close") {
         p.col.script({401});
         const std::string record = make_record(10);
         REQUIRE(cl.enqueue(record));
-        REQUIRE(cl.flush(k_bound).complete);
-        auto refused = p.l.errors_with(seglog::reason::unauthorized);
+        CHECK_FALSE(cl.flush(0ms).complete); // sent now; held by the 401, not settled
+        REQUIRE(p.wait_until([&] { return !p.l.errors_with(seglog::reason::config_error).empty(); }));
+        auto refused = p.l.errors_with(seglog::reason::config_error);
         REQUIRE(refused.size() == 1);
         CHECK(refused[0].http_status == 401);
-        CHECK(refused[0].message_ids == std::vector<std::string>{id_of(record)});
-        CHECK(cl.stats().by_reason[static_cast<int>(seglog::reason::unauthorized)] == 1);
+        CHECK(refused[0].message_ids.empty()); // a notice: the event is still held
+        CHECK(cl.close(0ms) == std::vector<std::string>{record});
+        CHECK(cl.stats().by_reason[static_cast<int>(seglog::reason::undelivered_at_close)] == 1);
     }
 }
 
@@ -197,21 +199,23 @@ TEST_CASE("the write key appears in no callback, stat, description, message or s
         seen.watch(cl);
         everything += cl.config().describe() + "\n";
 
-        // delivered, rejected (400), unauthorized (401), a network failure, too large, closed
+        // delivered, rejected (400), too large, a network failure, the key refused (401), closed
         REQUIRE(cl.track(seglog::user("u-key"), "Fine"));
         REQUIRE(cl.flush(k_bound).complete);
         c.script({400});
         REQUIRE(cl.track(seglog::user("u-key"), "Rejected"));
         REQUIRE(cl.flush(k_bound).complete);
-        c.script({401});
-        REQUIRE(cl.track(seglog::user("u-key"), "Unauthorized"));
-        REQUIRE(cl.flush(k_bound).complete);
         CHECK_FALSE(cl.track(seglog::user("u-key"), "Huge", {{"blob", std::string(40000, 'h')}}));
         c.stop();
         REQUIRE(cl.track(seglog::user("u-key"), "Unreachable"));
         REQUIRE(cl.flush(k_bound).complete); // two attempts, both refused, then given up
+        c.start();
+        c.script({401});
+        REQUIRE(cl.track(seglog::user("u-key"), "Unauthorized"));
+        CHECK_FALSE(cl.flush(0ms).complete); // sent now; held by the 401, not settled
+        REQUIRE(c.wait_for([&] { return !seen.errors_with(seglog::reason::config_error).empty(); }, k_bound));
         REQUIRE(cl.track(seglog::user("u-key"), "Returned"));
-        CHECK(cl.close(0ms).size() == 1); // no time to wait: handed back
+        CHECK(cl.close(0ms).size() == 2); // held by the 401, or no time to wait: handed back
 
         CHECK_FALSE(cl.track(seglog::user("u-key"), "Closed"));
 
@@ -226,10 +230,11 @@ TEST_CASE("the write key appears in no callback, stat, description, message or s
 
         auto s = cl.stats();
         CHECK(s.by_reason[static_cast<int>(seglog::reason::rejected)] == 1);
-        CHECK(s.by_reason[static_cast<int>(seglog::reason::unauthorized)] == 1);
+        CHECK(seen.errors_with(seglog::reason::config_error).size() == 1);
+        CHECK(seen.errors_with(seglog::reason::delivery_delayed).size() == 1);
         CHECK(s.by_reason[static_cast<int>(seglog::reason::event_too_large)] == 1);
         CHECK(s.by_reason[static_cast<int>(seglog::reason::retries_exhausted)] == 1);
-        CHECK(s.by_reason[static_cast<int>(seglog::reason::undelivered_at_close)] == 1);
+        CHECK(s.by_reason[static_cast<int>(seglog::reason::undelivered_at_close)] == 2);
         CHECK(s.by_reason[static_cast<int>(seglog::reason::closed)] == 1);
         for (int i = 0; i < seglog::reason_count; ++i)
             everything += std::string(seglog::to_string(static_cast<seglog::reason>(i))) + "=" +

@@ -1,6 +1,6 @@
 // seglog's promise when the collector refuses a batch (400 with a poisoned event, 401, 403,
-// 404, 501): split or dropped with the right reason, never retried, never the write key in a
-// message; the books reconcile exactly (tests/support/pipeline.h).
+// 404, 501): split, dropped with the right reason or held as a configuration error, never
+// retried, never the write key in a message; the books reconcile exactly (tests/support/pipeline.h).
 #include "pipeline.h"
 
 #include <doctest/doctest.h>
@@ -44,34 +44,35 @@ TEST_CASE("400 for a batch with one poisoned event: split until it is alone") {
     p.reconcile();
 }
 
-TEST_CASE("401: one clear error per batch, never retried, never the key") {
-    pipeline p;
-    p.col.set_default(401);
-    p.start();
-    p.track_n(100);
-    p.flush();
-    p.close_within(1s);
-    const auto s = p.stats();
-    CHECK(s.failed == 100);
-    CHECK(s.by_reason[static_cast<int>(reason::unauthorized)] == 100);
-    CHECK(s.retried == 0);
-    CHECK(s.batches_sent == p.col.request_count());
-    for (auto &r : p.col.requests()) CHECK_FALSE(r.has_header("X-Retry-Count"));
-    std::size_t unauthorized = 0;
-    for (auto &e : p.l.errors) {
-        CHECK(e.message.find(k_write_key) == std::string::npos);
-        CHECK(e.message.find(k_write_key.substr(0, 12)) == std::string::npos);
-        if (e.code != reason::unauthorized) continue;
-        ++unauthorized;
-        CHECK(e.http_status == 401);
-        CHECK(e.message.find("write key") != std::string::npos);
+TEST_CASE("401 and 403: never retried, never the key; the events wait and close() hands them back") {
+    for (int status : {401, 403}) {
+        CAPTURE(status);
+        pipeline p;
+        p.col.set_default(status);
+        p.start();
+        p.track_n(100);
+        REQUIRE(p.wait_until([&] { return !p.l.errors_with(reason::config_error).empty(); }));
+        p.close_within(1s);
+        const auto s = p.stats();
+        CHECK(s.failed == 0);
+        CHECK(s.returned == 100);
+        CHECK(s.retried == 0);
+        CHECK(s.batches_sent == p.col.request_count());
+        for (auto &r : p.col.requests()) CHECK_FALSE(r.has_header("X-Retry-Count"));
+        for (auto &e : p.l.errors) {
+            CHECK(e.message.find(k_write_key) == std::string::npos);
+            CHECK(e.message.find(k_write_key.substr(0, 12)) == std::string::npos);
+        }
+        const auto said = p.l.errors_with(reason::config_error);
+        REQUIRE(said.size() == 1); // once, naming the problem
+        CHECK(said[0].http_status == status);
+        CHECK(said[0].message.find("write key") != std::string::npos);
+        p.reconcile();
     }
-    CHECK(unauthorized == p.col.request_count()); // one per batch, each naming the problem
-    p.reconcile();
 }
 
 TEST_CASE("non-retryable answers: 404 and 501 dropped as rejected, never retried") {
-    for (int status : {404, 501, 403}) {
+    for (int status : {404, 501}) {
         CAPTURE(status);
         pipeline p;
         p.col.set_default(status);
@@ -80,7 +81,7 @@ TEST_CASE("non-retryable answers: 404 and 501 dropped as rejected, never retried
         p.flush();
         p.close_within(1s);
         const auto s = p.stats();
-        const reason why = status == 403 ? reason::unauthorized : reason::rejected;
+        const reason why = reason::rejected;
         CHECK(s.failed == 80);
         CHECK(s.by_reason[static_cast<int>(why)] == 80);
         CHECK(s.retried == 0);

@@ -40,10 +40,23 @@ TEST_CASE("classify: every listed status") {
     for (int s : {400, 413}) CHECK(classify(s, std::nullopt, cfg).what == verdict::split);
     for (int s : {401, 403}) {
         const auto d = classify(s, std::nullopt, cfg);
-        CHECK(d.what == verdict::drop);
+        CHECK(d.what == verdict::config_hold);
         CHECK(d.drop_reason == reason::unauthorized);
+        CHECK(d.wait == seglog::detail::config_error_pause);
     }
-    for (int s : {100, 301, 302, 304, 402, 404, 405, 406, 409, 411, 412, 414, 415, 418, 422, 451, 499, 600}) {
+    for (int s : {300, 301, 302, 303, 304, 307, 308}) {
+        CAPTURE(s);
+        const auto d = classify(s, std::nullopt, cfg);
+        CHECK(d.what == verdict::config_hold);
+        CHECK(d.drop_reason == reason::config_error);
+    }
+    const auto tls = classify(0, std::nullopt, cfg, seglog::detail::network_cause::tls_certificate);
+    CHECK(tls.what == verdict::config_hold);
+    CHECK(tls.drop_reason == reason::config_error);
+    for (auto cause : {seglog::detail::network_cause::refused, seglog::detail::network_cause::timeout,
+                       seglog::detail::network_cause::name_resolution, seglog::detail::network_cause::tls})
+        CHECK(classify(0, std::nullopt, cfg, cause).what == verdict::retry);
+    for (int s : {100, 402, 404, 405, 406, 409, 411, 412, 414, 415, 418, 422, 451, 499, 600}) {
         CAPTURE(s);
         const auto d = classify(s, std::nullopt, cfg);
         CHECK(d.what == verdict::drop);

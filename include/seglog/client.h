@@ -115,7 +115,7 @@ public:
     // rejections). Set them before the first event; they must not call back into the client.
     // Each call replaces the previous callback; an empty function removes it. An exception a
     // callback throws is caught and ignored. Without on_error, the client's errors are
-    // written to stderr by the default handler (at most one line a second): a client does not
+    // written to stderr by the default handler (at most one line a second per reason): a client does not
     // use the handler given to set_error_handler.
     // on_delivered: once per batch answered 2xx, with its size and messageIds.
     void on_delivered(std::function<void(const delivery_info &)> fn);

@@ -38,18 +38,29 @@ enum class reason : std::uint8_t {
     closed,     // the client was already closed
     // failed in delivery
     rejected,             // the collector refused it for good: a 400/413 for this event alone,
-                          // another 4xx, a 3xx, or 501/505/511
-    unauthorized,         // 401/403: the write key is wrong or lacks permission
+                          // another 4xx, or 501/505/511 (the error says why: the event's type
+                          // and name, and the collector's answer)
+    unauthorized,         // 401/403: the write key is wrong or lacks permission; said at once as
+                          // a config_error, the events wait ten minutes and fail with this
+                          // reason when that is past max_retry_time
     retries_exhausted,    // retryable failures until the attempt or time budget ran out
     undelivered_at_close, // still pending when close() ran out of time (returned by close)
     io_error,             // a local destination (file) could not be written, flushed or synced
-    config_error,         // the configuration is wrong. Not reported by this version: a wrong
-                          // configuration throws seglog::config_error at startup instead
+    config_error,         // the configuration is wrong. A bad config throws seglog::config_error
+                          // at startup; delivery reports the problems only an answer shows (the
+                          // write key refused, an untrusted TLS certificate, a 301/302 naming
+                          // the collector's new location): said at once, with no message_ids,
+                          // delivery pausing ten minutes; events still failing after that are
+                          // given up on with this reason (unauthorized for 401/403)
     invalid_record,       // client::enqueue was given a record that is not a JSON object with a
                           // plain messageId string of at most 100 bytes
+    delivery_delayed,     // a notice, not a loss: a delivery attempt failed and will be retried,
+                          // or the client changed how it sends (gzip off, smaller batches). Said
+                          // once per cause (connection refused, name resolution, timeout, an
+                          // HTTP status) until a delivery succeeds; no message_ids, never counted
 };
 // The number of reasons: the size of the by_reason arrays, indexed by static_cast<int>(reason).
-inline constexpr int reason_count = static_cast<int>(reason::invalid_record) + 1;
+inline constexpr int reason_count = static_cast<int>(reason::delivery_delayed) + 1;
 
 // Stable snake_case name of a reason, as used in stats() and messages.
 // The enumerator's own name ("queue_full"); "unknown" for a value outside the enumeration.
@@ -73,8 +84,8 @@ struct error {
 using error_handler = std::function<void(const error &)>;
 
 // Process-wide handler for errors raised at the call site (validation, not_attached).
-// The default writes one line per error to stderr, at most one per second with a count of
-// those suppressed. Pass an empty function to restore the default.
+// The default writes one line per error to stderr, at most one per second for each reason
+// (the first of each reason always), with a count of those suppressed. Pass an empty function to restore the default.
 // Also receives io_error from file_event_sink. It runs on the thread that made the call (or,
 // for io_error, the thread writing the file). Thread-safe: the handler may be replaced while
 // other threads log. A seglog::client's errors go to its own on_error instead.

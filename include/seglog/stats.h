@@ -18,7 +18,8 @@ namespace seglog {
 struct stats {
     std::uint64_t accepted = 0;  // entered the queue
     std::uint64_t delivered = 0; // acknowledged by a 2xx
-    std::uint64_t failed = 0;    // given up on in delivery (rejected, unauthorized, retries_exhausted)
+    std::uint64_t failed = 0;    // given up on in delivery (rejected, unauthorized, retries_exhausted,
+                                 // config_error)
     std::uint64_t dropped = 0;   // never accepted (validation, invalid_record, queue_full, closed)
     std::uint64_t evicted = 0;   // accepted, then pushed out of a full queue (drop_oldest)
     std::uint64_t returned = 0;  // handed back by close()

@@ -48,6 +48,8 @@ batcher::batcher(const config &cfg, record_queue &queue, accounting &acc)
 void batcher::start() {
     state_ = std::make_unique<worker_state>();
     state_->transport = std::make_unique<http_transport>(transport_opts_);
+    state_->notices = delivery_notices(transport_opts_.url);
+    state_->max_batch_bytes = cfg_.max_batch_bytes;
     worker_ = std::thread([this] {
         ::pthread_setname_np(::pthread_self(), "seglog-worker"); // as `top -H` and gdb show it
         lower_priority();
@@ -121,7 +123,9 @@ void batcher::send_due(worker_state &w, clock::time_point now) {
             continue;
         }
         batch b = std::move(*it);
-        it = w.ready.erase(it);
+        w.ready.erase(it);
+        fit_body_limit(w, b);
+        it = w.ready.begin(); // the rest of a split went to the front
         if (b.sends == 0) b.first_attempt = now;
         acc_.sending(b.records.size(), b.sends != 0);
         http_request req{b.id, batch_body(b, std::chrono::system_clock::now()), b.sends};
@@ -143,7 +147,7 @@ void batcher::settle_failed(batch &b, reason why, int status, const std::string 
     const std::size_t n = b.records.size();
     acc_.failed(n, why);
     queue_.release(n, b.record_bytes);
-    std::string message;
+    std::string message, type, name;
     switch (why) {
     case reason::unauthorized:
         message = "HTTP " + std::to_string(status) + " from " + cfg_.host + cfg_.path +
@@ -151,12 +155,19 @@ void batcher::settle_failed(batch &b, reason why, int status, const std::string 
                   std::to_string(n) + " events dropped";
         break;
     case reason::rejected:
-        message = "HTTP " + std::to_string(status) + " from " + cfg_.host + cfg_.path + ": " + std::to_string(n) +
-                  (n == 1 ? " event" : " events") + " rejected and dropped";
+        // One event alone: the collector's answer is about it, so the error says which it was.
+        if (n == 1)
+            message = "from " + cfg_.host + cfg_.path + ": " +
+                      delivery_notices::rejected_detail(b.records[0].json.view(), status, detail, type, name) +
+                      "; dropped";
+        else
+            message = "HTTP " + std::to_string(status) + " from " + cfg_.host + cfg_.path + ": " + std::to_string(n) +
+                      " events rejected and dropped" +
+                      (detail.empty() ? "" : "; the collector said: " + answer_excerpt(detail));
         break;
     default: message = std::to_string(n) + " events failed after " + std::to_string(b.sends) + " attempts; " + detail;
     }
-    acc_.report({why, std::move(message), {}, {}, b.message_ids(), status});
+    acc_.report({why, std::move(message), std::move(type), std::move(name), b.message_ids(), status});
     queue_.recycle(b.records);
 }
 
@@ -170,11 +181,14 @@ void batcher::handle(worker_state &w, http_response &r, clock::time_point now) {
     const std::optional<milliseconds> retry_after = r.retry_after ? parse_retry_after(*r.retry_after,
                                                                                       std::chrono::system_clock::now())
                                                                   : std::nullopt;
-    const decision d = classify(r.status, retry_after, cfg_);
+    const decision d = classify(r.status, retry_after, cfg_, r.cause);
+    notice(w, r, b, d);
     auto out_of_time = [&](milliseconds delay) { return now + delay - b.first_attempt > cfg_.max_retry_time; };
     switch (d.what) {
     case verdict::delivered:
         w.consecutive_failures = 0;
+        w.config_hold_until = {};
+        w.notices.on_delivered();
         // The API answers again: lift a hold put on for an outage (not one the server asked for).
         w.paused_until = std::min(w.paused_until, w.rate_limited_until);
         settle_delivered(b);
@@ -206,7 +220,9 @@ void batcher::handle(worker_state &w, http_response &r, clock::time_point now) {
         w.ready.push_front(std::move(b));
         break;
     }
+    case verdict::config_hold: hold_for_config(w, b, r, d, now); break;
     case verdict::split:
+        if (r.status == 413) learn_body_limit(w, b);
         if (b.records.size() > 1) {
             // Halve until the poisoned events are alone; the rest is delivered.
             batch other = b.split_off(w.next_batch_id++);
@@ -214,10 +230,52 @@ void batcher::handle(worker_state &w, http_response &r, clock::time_point now) {
             w.ready.push_front(std::move(other));
             w.ready.push_front(std::move(b));
         } else {
-            settle_failed(b, reason::rejected, r.status, {});
+            settle_failed(b, reason::rejected, r.status, r.body);
         }
         break;
-    case verdict::drop: settle_failed(b, d.drop_reason, r.status, {}); break;
+    case verdict::drop: settle_failed(b, d.drop_reason, r.status, r.body); break;
+    }
+}
+
+void batcher::notice(worker_state &w, const http_response &r, const batch &b, const decision &d) {
+    if (r.gzip_refused)
+        if (auto e = w.notices.gzip_refused(r.gzip_refused)) acc_.report(*e);
+    if (d.what == verdict::delivered) return;
+    const attempt_facts f{r.status,           r.cause,          r.network_error, r.location,
+                          r.redirect_refused, b.records.size(), b.attempts + 1};
+    if (auto e = w.notices.on_failure(f, d, cfg_)) acc_.report(*e);
+}
+
+// What retrying cannot fix: nothing is sent until the pause is over (not an attempt), and the
+// batch waits with the rest. A batch that meets it again after the pause, past
+// max_retry_time, is given up on.
+void batcher::hold_for_config(worker_state &w, batch &b, const http_response &r, const decision &d,
+                              clock::time_point now) {
+    if (b.sends > 1 && now + d.wait - b.first_attempt > cfg_.max_retry_time) {
+        settle_failed(b, d.drop_reason, r.status, last_problem(r));
+        return;
+    }
+    w.config_hold_until = std::max(w.config_hold_until, now + d.wait);
+    w.paused_until = std::max(w.paused_until, w.config_hold_until);
+    b.not_before = w.config_hold_until;
+    w.ready.push_front(std::move(b));
+}
+
+// A 413 for a batch of more than one event: the collector's limit is under its size. Halves
+// fit what is now known; learning it for the session keeps every later batch from meeting the
+// same refusal and being split again.
+void batcher::learn_body_limit(worker_state &w, const batch &b) {
+    const std::size_t refused = b.body_bytes();
+    if (b.records.size() < 2 || refused / 2 >= w.max_batch_bytes) return;
+    w.max_batch_bytes = std::max<std::size_t>(refused / 2, batch_envelope_bytes + 1);
+    if (auto e = w.notices.body_limit(refused, w.max_batch_bytes)) acc_.report(*e);
+}
+
+void batcher::fit_body_limit(worker_state &w, batch &b) {
+    while (b.records.size() > 1 && b.body_bytes() > w.max_batch_bytes) {
+        batch rest = b.split_off(w.next_batch_id++);
+        rest.not_before = b.not_before;
+        w.ready.push_front(std::move(rest));
     }
 }
 
@@ -272,7 +330,7 @@ void batcher::fill_batches(worker_state &w, std::vector<queued_record> &incoming
     for (auto &r : incoming) {
         const std::size_t n = w.current.records.size();
         if (n && (n >= cfg_.flush_at || n >= cfg_.max_batch_events ||
-                  w.current.body_bytes_with(r.json.size()) > cfg_.max_batch_bytes))
+                  w.current.body_bytes_with(r.json.size()) > w.max_batch_bytes))
             seal_current(w, now);
         if (w.current.records.empty()) w.current.opened = arrived;
         acc_.batched(1);
@@ -327,10 +385,11 @@ void batcher::run() {
         fill_batches(w, incoming, now, flush_now, stopping);
 
         if (stopping && !w.close_started) {
-            // close() cuts waits short: every pending batch gets one more attempt now.
+            // close() cuts waits short: every pending batch gets one more attempt now, but for a
+            // configuration error, which another attempt would only meet again.
             w.close_started = true;
-            w.paused_until = {};
-            for (auto &b : w.ready) b.not_before = now;
+            w.paused_until = w.config_hold_until;
+            for (auto &b : w.ready) b.not_before = std::max(now, w.config_hold_until);
         }
         send_due(w, now);
         publish_progress(w);

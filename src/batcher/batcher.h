@@ -13,6 +13,7 @@
 #include "accounting/accounting.h"
 #include "batcher/batch.h"
 #include "queue/record_queue.h"
+#include "retry/delivery_notices.h"
 #include "transport/http_transport.h"
 
 #include <atomic>
@@ -79,6 +80,9 @@ private:
         std::map<std::uint64_t, batch> in_flight;
         clock::time_point paused_until{};       // no request starts before this
         clock::time_point rate_limited_until{}; // the part of the pause the server asked for
+        clock::time_point config_hold_until{};  // the part a configuration error put on: close() keeps it
+        std::size_t max_batch_bytes = 0;        // cfg's, or lower once a 413 showed the collector's limit
+        delivery_notices notices;
         int consecutive_failures = 0;
         std::uint64_t next_batch_id = 1;
         std::mt19937_64 rng{std::random_device{}()};
@@ -95,6 +99,12 @@ private:
     void seal_current(worker_state &w, clock::time_point now);
     void send_due(worker_state &w, clock::time_point now);
     void handle(worker_state &w, http_response &r, clock::time_point now);
+    // What to say about a failed attempt (and a refused gzip) before its verdict is applied.
+    void notice(worker_state &w, const http_response &r, const batch &b, const decision &d);
+    void hold_for_config(worker_state &w, batch &b, const http_response &r, const decision &d, clock::time_point now);
+    void learn_body_limit(worker_state &w, const batch &b);
+    // Splits `b` until it fits the learned body limit; the rest goes to the front of ready.
+    void fit_body_limit(worker_state &w, batch &b);
     void settle_delivered(batch &b);
     void settle_failed(batch &b, reason why, int status, const std::string &detail);
     void publish_progress(worker_state &w);

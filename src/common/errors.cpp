@@ -1,5 +1,5 @@
 // Error reporting every stage shares: the names of reasons, the process-wide error handler and
-// its once-a-second limit, and the call-site counters.
+// its once-a-second limit per reason, and the call-site counters.
 #include "common/errors.h"
 
 #include <atomic>
@@ -18,9 +18,11 @@ std::atomic<std::uint64_t> rejected_by_reason[reason_count];
 std::mutex handler_mutex;
 std::shared_ptr<const error_handler> user_handler; // null: default handler
 
-// The default handler's once-a-second limit.
-std::atomic<std::int64_t> next_print{0}; // CLOCK_MONOTONIC_COARSE, ns
-std::atomic<std::uint64_t> suppressed{0};
+// The default handler's once-a-second limit, one per reason: a flood of one kind (a
+// deliberate missing_event, a full queue) must not hide the first error of another (the 401
+// that follows it).
+std::atomic<std::int64_t> next_print[reason_count] = {}; // CLOCK_MONOTONIC_COARSE, ns
+std::atomic<std::uint64_t> suppressed[reason_count] = {};
 
 } // namespace
 
@@ -28,27 +30,44 @@ namespace detail {
 
 void default_error_handler(const error &e) {
     // Lock-free: during a flood of refusals (queue full, collector down) every caller passes
-    // here, and all but one a second only count. The coarse clock is a memory read, its few
-    // milliseconds of resolution are plenty for a once-a-second limit.
+    // here, and all but one a second of each reason only count. The coarse clock is a memory
+    // read, its few milliseconds of resolution are plenty for a once-a-second limit.
+    const int k = static_cast<int>(e.code);
+    if (k < 0 || k >= reason_count) return;
     timespec ts{};
     ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     const std::int64_t now = std::int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
-    std::int64_t due = next_print.load(std::memory_order_relaxed);
-    if (now < due || !next_print.compare_exchange_strong(due, now + 1000000000, std::memory_order_relaxed)) {
-        suppressed.fetch_add(1, std::memory_order_relaxed);
+    std::int64_t due = next_print[k].load(std::memory_order_relaxed);
+    if (now < due || !next_print[k].compare_exchange_strong(due, now + 1000000000, std::memory_order_relaxed)) {
+        suppressed[k].fetch_add(1, std::memory_order_relaxed);
         return;
     }
-    if (const auto n = suppressed.exchange(0, std::memory_order_relaxed)) {
-        std::fprintf(stderr, "[seglog] error (%s): %s (%llu more errors in the last second)\n", to_string(e.code),
-                     e.message.c_str(), static_cast<unsigned long long>(n));
+    if (const auto n = suppressed[k].exchange(0, std::memory_order_relaxed)) {
+        std::fprintf(stderr, "[seglog] error (%s): %s (%llu more %s errors in the last second)\n", to_string(e.code),
+                     e.message.c_str(), static_cast<unsigned long long>(n), to_string(e.code));
     } else {
         std::fprintf(stderr, "[seglog] error (%s): %s\n", to_string(e.code), e.message.c_str());
     }
 }
 
+const char *describe(network_cause c) noexcept {
+    switch (c) {
+    case network_cause::none: return "an HTTP answer";
+    case network_cause::refused: return "connection refused";
+    case network_cause::name_resolution: return "name resolution failed";
+    case network_cause::tls_certificate: return "the collector's TLS certificate is not trusted";
+    case network_cause::tls: return "TLS handshake failed";
+    case network_cause::timeout: return "timed out";
+    case network_cause::other: return "network error";
+    }
+    return "network error";
+}
+
 void reset_default_error_handler() noexcept {
-    next_print.store(0, std::memory_order_relaxed);
-    suppressed.store(0, std::memory_order_relaxed);
+    for (int k = 0; k < reason_count; ++k) {
+        next_print[k].store(0, std::memory_order_relaxed);
+        suppressed[k].store(0, std::memory_order_relaxed);
+    }
 }
 
 void report_call_site_error(const error &e) noexcept {
@@ -92,6 +111,7 @@ const char *to_string(reason r) noexcept {
     case reason::io_error: return "io_error";
     case reason::config_error: return "config_error";
     case reason::invalid_record: return "invalid_record";
+    case reason::delivery_delayed: return "delivery_delayed";
     }
     return "unknown";
 }

@@ -5,13 +5,18 @@
 
 namespace seglog::detail {
 
-decision classify(int status, std::optional<std::chrono::milliseconds> retry_after, const config &cfg) {
+decision classify(int status, std::optional<std::chrono::milliseconds> retry_after, const config &cfg,
+                  network_cause cause) {
     // A server that says when to come back is believed, within the cap; a wait of less than
     // backoff_base (e.g. "Retry-After: 0") is raised to it, so that it cannot spin the worker.
     auto capped = [&](std::chrono::milliseconds w) {
         return std::max(std::min(w, cfg.retry_after_cap), std::min(cfg.backoff_base, cfg.retry_after_cap));
     };
     if (status >= 200 && status < 300) return {verdict::delivered, {}, {}};
+    if (status == 0 && cause == network_cause::tls_certificate)
+        return {verdict::config_hold, seglog::reason::config_error, config_error_pause};
+    if (status == 401 || status == 403) return {verdict::config_hold, seglog::reason::unauthorized, config_error_pause};
+    if (status >= 300 && status < 400) return {verdict::config_hold, seglog::reason::config_error, config_error_pause};
     if (status == 429) return {verdict::rate_limited, {}, capped(retry_after ? *retry_after : cfg.retry_after_default)};
     if (status == 0 || status == 408 || status == 410 || status == 460 ||
         (status >= 500 && status < 600 && status != 501 && status != 505 && status != 511)) {
@@ -21,7 +26,6 @@ decision classify(int status, std::optional<std::chrono::milliseconds> retry_aft
         return {verdict::retry, {}, std::chrono::milliseconds{0}};
     }
     if (status == 400 || status == 413) return {verdict::split, seglog::reason::rejected, {}};
-    if (status == 401 || status == 403) return {verdict::drop, seglog::reason::unauthorized, {}};
     return {verdict::drop, seglog::reason::rejected, {}};
 }
 

@@ -58,7 +58,14 @@ struct http_transport::impl {
     struct transfer {
         CURL *easy = nullptr;
         std::uint64_t id = 0;
-        std::string body; // must outlive the transfer (CURLOPT_POSTFIELDS)
+        std::string body;  // must outlive the transfer (CURLOPT_POSTFIELDS)
+        std::string plain; // the uncompressed body, while gzip is not yet known to be accepted
+        std::string url;   // the configured one, or where a 307/308 sent it
+        int retry_count = 0;
+        int hops = 0;                 // 307/308 followed
+        bool gzipped = false;         // body is compressed
+        int refused_gzip = 0;         // 400/415 to the compressed body: this is the plain resend
+        std::size_t bytes_before = 0; // uploaded by earlier hops and resends
         curl_slist *headers = nullptr;
         std::string response_body;
         std::optional<std::string> retry_after; // raw value from the final response
@@ -73,6 +80,7 @@ struct http_transport::impl {
     std::deque<http_request> pending;            // accepted while at max_in_flight
     std::vector<http_response> ready;            // failed before reaching libcurl
     std::uint64_t connections = 0;
+    bool gzip_confirmed = false; // a compressed body was answered 2xx
 
     explicit impl(transport_options o) : opts(std::move(o)) {
         if (opts.max_in_flight == 0) opts.max_in_flight = 1;
@@ -112,6 +120,8 @@ struct http_transport::impl {
         t.headers = nullptr;
         t.body.clear();
         t.body.shrink_to_fit();
+        t.plain.clear();
+        t.plain.shrink_to_fit();
         t.response_body.clear();
     }
 
@@ -122,39 +132,69 @@ struct http_transport::impl {
         ready.push_back(std::move(r));
     }
 
-    // A handle for a new request: an idle one (its connection caches kept), or a new one; null
-    // when libcurl cannot make one.
     std::unique_ptr<transfer> take_handle() {
         std::unique_ptr<transfer> t;
         if (!idle.empty()) {
             t = std::move(idle.back());
             idle.pop_back();
-            // Reset clears options but keeps the handle's connection/DNS/TLS session caches.
-            curl_easy_reset(t->easy);
-            return t;
+        } else {
+            t = std::make_unique<transfer>();
+            t->easy = curl_easy_init();
+            if (!t->easy) return nullptr;
         }
-        t = std::make_unique<transfer>();
-        t->easy = curl_easy_init();
-        if (!t->easy) return nullptr;
         return t;
     }
 
-    curl_slist *request_headers(const http_request &req) const {
+    void start(http_request req) {
+        // Compress first: if it throws, no handle has been taken out of the pool yet.
+        const bool gz = opts.gzip;
+        std::string packed = gz ? gzip_compress(req.body) : std::string();
+        std::unique_ptr<transfer> t = take_handle();
+        if (!t) return fail_now(req.id, "curl_easy_init failed");
+        t->id = req.id;
+        t->retry_count = req.retry_count;
+        t->url = opts.url;
+        t->hops = 0;
+        t->gzipped = gz;
+        t->refused_gzip = 0;
+        t->bytes_before = 0;
+        t->body = gz ? std::move(packed) : std::move(req.body);
+        // Until a compressed body is accepted, keep the plain one: a refusal of gzip is then
+        // answered by sending it again uncompressed.
+        t->plain = gz && !gzip_confirmed ? std::move(req.body) : std::string();
+        t->started = std::chrono::steady_clock::now();
+        launch(std::move(t));
+    }
+
+    // (Re)starts `t` from its fields: its url, body and whether that is compressed.
+    void launch(std::unique_ptr<transfer> t) {
+        // Reset clears options but keeps the handle's connection/DNS/TLS session caches.
+        curl_easy_reset(t->easy);
+        curl_slist_free_all(t->headers);
+        t->response_body.clear();
+        t->retry_after.reset();
+        t->errbuf[0] = '\0';
+
         curl_slist *h = nullptr;
         h = curl_slist_append(h, "Content-Type: application/json");
         h = curl_slist_append(h, "Expect:"); // no 100-continue round trip for large bodies
-        if (opts.gzip) h = curl_slist_append(h, "Content-Encoding: gzip");
-        if (req.retry_count > 0)
-            h = curl_slist_append(h, ("X-Retry-Count: " + std::to_string(req.retry_count)).c_str());
-        return h;
+        if (t->gzipped) h = curl_slist_append(h, "Content-Encoding: gzip");
+        if (t->retry_count > 0) h = curl_slist_append(h, ("X-Retry-Count: " + std::to_string(t->retry_count)).c_str());
+        t->headers = h;
+        set_options(*t);
+        if (CURLMcode mc = curl_multi_add_handle(multi, t->easy); mc != CURLM_OK) {
+            const std::uint64_t id = t->id;
+            release(*t);
+            idle.push_back(std::move(t));
+            return fail_now(id, curl_multi_strerror(mc));
+        }
+        running.push_back(std::move(t));
     }
 
-    // The options of one request: its body and headers, then what every request shares.
-    void set_options(transfer &t) const {
+    void set_options(transfer &t) {
         CURL *e = t.easy;
-        curl_easy_setopt(e, CURLOPT_URL, opts.url.c_str());
+        curl_easy_setopt(e, CURLOPT_URL, t.url.c_str());
         curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(e, CURLOPT_POST, 1L);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, t.body.data());
@@ -183,29 +223,6 @@ struct http_transport::impl {
         curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
     }
 
-    void start(http_request req) {
-        // Compress first: if it throws, no handle has been taken out of the pool yet.
-        std::string body = opts.gzip ? gzip_compress(req.body) : std::move(req.body);
-        std::unique_ptr<transfer> t = take_handle();
-        if (!t) return fail_now(req.id, "curl_easy_init failed");
-        t->id = req.id;
-        t->body = std::move(body);
-        t->response_body.clear();
-        t->retry_after.reset();
-        t->errbuf[0] = '\0';
-        t->headers = request_headers(req);
-        set_options(*t);
-
-        t->started = std::chrono::steady_clock::now();
-        if (CURLMcode mc = curl_multi_add_handle(multi, t->easy); mc != CURLM_OK) {
-            const std::uint64_t id = t->id;
-            release(*t);
-            idle.push_back(std::move(t));
-            return fail_now(id, curl_multi_strerror(mc));
-        }
-        running.push_back(std::move(t));
-    }
-
     void start_pending() {
         while (!pending.empty() && running.size() < opts.max_in_flight) {
             http_request r = std::move(pending.front());
@@ -229,38 +246,120 @@ struct http_transport::impl {
         return t;
     }
 
+    std::size_t uploaded(CURL *e) const {
+        curl_off_t up = 0;
+        return curl_easy_getinfo(e, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK && up > 0 ? static_cast<std::size_t>(up)
+                                                                                       : 0;
+    }
+
+    // A 3xx: its target in r.location. A 307/308 keeps the POST, so it is followed (`t` is then
+    // under way again) unless it is one hop too many or leads from https to http.
+    bool follow_redirect(std::unique_ptr<transfer> &t, long code, http_response &r) {
+        if (code < 300 || code > 399) return false;
+        char *loc = nullptr;
+        if (curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_URL, &loc) != CURLE_OK || !loc) return false;
+        const std::string target(loc);
+        r.location = target;
+        scrub(r.location, opts.write_key);
+        if (code != 307 && code != 308) return false;
+        if (t->hops >= max_redirects)
+            r.redirect_refused = "more than " + std::to_string(max_redirects) + " redirects in a row";
+        else if (!iequals_prefix(target, "http://") && !iequals_prefix(target, "https://"))
+            r.redirect_refused = "not an http or https location";
+        else if (iequals_prefix(t->url, "https://") && !iequals_prefix(target, "https://"))
+            r.redirect_refused = "it leads from https to http";
+        if (!r.redirect_refused.empty()) return false;
+        relaunch(t, [&] {
+            t->url = target;
+            ++t->hops;
+        });
+        return true;
+    }
+
+    // 400/415 to a compressed body, before any compressed body was accepted: the collector may
+    // not take gzip at all. The same request goes again uncompressed; its answer decides.
+    bool resend_plain(std::unique_ptr<transfer> &t, long code) {
+        if (!t->gzipped || gzip_confirmed || (code != 400 && code != 415) || t->plain.empty()) return false;
+        relaunch(t, [&] {
+            t->refused_gzip = static_cast<int>(code);
+            t->body = std::move(t->plain);
+            t->plain.clear();
+            t->gzipped = false;
+        });
+        return true;
+    }
+
+    template <typename Change>
+    void relaunch(std::unique_ptr<transfer> &t, Change change) {
+        count_connections(t->easy);
+        t->bytes_before += uploaded(t->easy);
+        change();
+        launch(std::move(t));
+    }
+
+    // The answer to a compressed body, or to the plain resend after one was refused, tells
+    // whether the collector takes gzip.
+    void learn_gzip(const transfer &t, long code, http_response &r) {
+        if (t.gzipped && code >= 200 && code < 300) gzip_confirmed = true;
+        if (t.refused_gzip && code != 400 && code != 415) {
+            opts.gzip = false;
+            r.gzip_refused = t.refused_gzip;
+        }
+    }
+
+    static network_cause cause_of(CURLcode rc) {
+        switch (rc) {
+        case CURLE_COULDNT_CONNECT: return network_cause::refused;
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY: return network_cause::name_resolution;
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_ISSUER_ERROR:
+        case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        case CURLE_SSL_INVALIDCERTSTATUS: return network_cause::tls_certificate;
+        case CURLE_SSL_CONNECT_ERROR: return network_cause::tls;
+        case CURLE_OPERATION_TIMEDOUT: return network_cause::timeout;
+        default: return network_cause::other;
+        }
+    }
+
+    // One finished transfer: its response, or nothing when it went out again (redirect, resend).
+    std::optional<http_response> finish(std::unique_ptr<transfer> &t, CURLcode rc) {
+        CURL *e = t->easy;
+        http_response r;
+        r.id = t->id;
+        if (rc == CURLE_OK) {
+            long code = 0;
+            curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+            if (follow_redirect(t, code, r) || resend_plain(t, code)) return std::nullopt;
+            learn_gzip(*t, code, r);
+            r.status = static_cast<int>(code);
+            r.body = std::move(t->response_body);
+            r.retry_after = std::move(t->retry_after);
+        } else {
+            r.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+            r.cause = cause_of(rc);
+            // The error buffer is more specific ("Failed to connect to ... port ...").
+            r.network_error = t->errbuf[0] ? std::string(t->errbuf.data()) : curl_easy_strerror(rc);
+            scrub(r.network_error, opts.write_key);
+        }
+        r.duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                           t->started);
+        r.bytes_sent = t->bytes_before + uploaded(e);
+        count_connections(e);
+        release(*t);
+        idle.push_back(std::move(t));
+        return r;
+    }
+
     void collect(std::vector<http_response> &out) {
         int left = 0;
         while (CURLMsg *msg = curl_multi_info_read(multi, &left)) {
             if (msg->msg != CURLMSG_DONE) continue;
-            CURL *e = msg->easy_handle;
             const CURLcode rc = msg->data.result;
-            auto t = detach(e);
+            auto t = detach(msg->easy_handle);
             if (!t) continue;
-
-            http_response r;
-            r.id = t->id;
-            r.duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
-                                                                               t->started);
-            curl_off_t up = 0;
-            if (curl_easy_getinfo(e, CURLINFO_SIZE_UPLOAD_T, &up) == CURLE_OK && up > 0)
-                r.bytes_sent = static_cast<std::size_t>(up);
-            count_connections(e);
-            if (rc == CURLE_OK) {
-                long code = 0;
-                curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
-                r.status = static_cast<int>(code);
-                r.body = std::move(t->response_body);
-                r.retry_after = std::move(t->retry_after);
-            } else {
-                r.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-                // The error buffer is more specific ("Failed to connect to ... port ...").
-                r.network_error = t->errbuf[0] ? std::string(t->errbuf.data()) : curl_easy_strerror(rc);
-                scrub(r.network_error, opts.write_key);
-            }
-            release(*t);
-            idle.push_back(std::move(t));
-            out.push_back(std::move(r));
+            if (auto r = finish(t, rc)) out.push_back(std::move(*r));
         }
     }
 
@@ -323,5 +422,7 @@ std::vector<std::uint64_t> http_transport::abort_all() {
 }
 
 std::uint64_t http_transport::connections_opened() const { return impl_->connections; }
+
+bool http_transport::gzip() const { return impl_->opts.gzip; }
 
 } // namespace seglog::detail

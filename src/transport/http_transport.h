@@ -2,6 +2,14 @@
 // libcurl transport driven by the client's single worker thread: requests run concurrently
 // on one curl multi handle (up to max_in_flight), connections are kept alive and reused, and
 // poll() is the worker's only place to sleep, so wakeup() from any thread interrupts it.
+//
+// Two answers are handled here, below the retry policy: a 307/308 is followed with the same
+// POST (at most max_redirects hops, never from https to http), and a collector that refuses
+// gzip (400/415 to a compressed body before any compressed body was accepted) gets the same
+// request uncompressed; when that one is not refused, gzip is off for the session and the
+// response says so (gzip_refused).
+
+#include "common/errors.h"
 
 #include <chrono>
 #include <cstdint>
@@ -26,6 +34,8 @@ struct transport_options {
     bool insecure_skip_verify = false; // caller guarantees this is only set for loopback
 };
 
+inline constexpr int max_redirects = 5;
+
 struct http_request {
     std::uint64_t id = 0; // chosen by the caller, echoed in the response
     std::string body;     // uncompressed JSON
@@ -34,12 +44,17 @@ struct http_request {
 
 struct http_response {
     std::uint64_t id = 0;
-    int status = 0;                         // 0: no HTTP answer (see network_error)
-    std::string network_error;              // libcurl's text for the failure, without secrets
-    bool timed_out = false;                 // the request timeout fired (the server may have it)
-    std::optional<std::string> retry_after; // the final response's Retry-After, trimmed (retry/ parses it)
+    int status = 0;                            // 0: no HTTP answer (see network_error)
+    std::string network_error;                 // libcurl's text for the failure, without secrets
+    network_cause cause = network_cause::none; // what network_error is about
+    bool timed_out = false;                    // the request timeout fired (the server may have it)
+    std::string location;                      // a 3xx's target (absolute), when not followed
+    std::string redirect_refused;              // why a 307/308 was not followed ("" otherwise)
+    int gzip_refused = 0;                      // 400/415: the status a compressed body got before this
+                                               // uncompressed resend was not refused; gzip is now off
+    std::optional<std::string> retry_after;    // the final response's Retry-After, trimmed (retry/ parses it)
     std::chrono::microseconds duration{0};
-    std::size_t bytes_sent = 0; // body bytes on the wire (after gzip)
+    std::size_t bytes_sent = 0; // body bytes on the wire (after gzip), every hop and resend together
     std::string body;           // response body, truncated to 4 KiB
 };
 
@@ -61,6 +76,8 @@ public:
     std::vector<std::uint64_t> abort_all();
     // Connections opened so far (for tests of keep-alive and for stats).
     std::uint64_t connections_opened() const;
+    // Whether requests are compressed now (config gzip, until the collector refused it).
+    bool gzip() const;
 
 private:
     struct impl;

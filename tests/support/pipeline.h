@@ -182,6 +182,10 @@ public:
 
     // The client's config starts as make(col): fault_config (the default) or segment_config.
     explicit pipeline(seglog::config (*make)(const seglog::loopback::collector &) = fault_config) : cfg(make(col)) {}
+    // A collector with these options (a stricter receiver: no gzip, a smaller body limit).
+    explicit pipeline(seglog::loopback::collector_options o,
+                      seglog::config (*make)(const seglog::loopback::collector &) = fault_config)
+        : col(std::move(o)), cfg(make(col)) {}
     pipeline(const pipeline &) = delete;
     pipeline &operator=(const pipeline &) = delete;
 
