@@ -81,20 +81,27 @@ void hand_over(spdlog::logger &logger, record_target &target, std::string_view r
     }
 }
 
+// Why `logger` cannot carry an event: the text after "<type> not logged: ".
+std::string why_not_attached(const spdlog::logger &logger, bool beside) {
+    if (&logger == &missing_logger())
+        return "no logger (a null logger was given, or spdlog's default logger is gone after spdlog::shutdown() "
+               "or spdlog::drop_all(): set one with spdlog::set_default_logger)";
+    return "logger '" + logger.name() +
+           (beside ? "' has a sink beside its seglog demux sink, which would print the event as a log "
+                     "line (add log sinks before seglog::attach, or give them to the demux_sink)"
+                   : "' has no seglog demux sink (call seglog::attach)");
+}
+
 void emit(spdlog::logger &logger, event_fields f) {
     bool beside = false;
     const event_router *router = find_router(logger, beside);
     if (!router) {
-        report_call_site_error(
-            {reason::not_attached,
-             std::string(to_string(f.type)) + " not logged: logger '" + logger.name() +
-                 (beside ? "' has a sink beside its seglog demux sink, which would print the event as a log "
-                           "line (add log sinks before seglog::attach, or give them to the demux_sink)"
-                         : "' has no seglog demux sink (call seglog::attach)"),
-             to_string(f.type),
-             {},
-             {},
-             0});
+        report_call_site_error({reason::not_attached,
+                                std::string(to_string(f.type)) + " not logged: " + why_not_attached(logger, beside),
+                                to_string(f.type),
+                                {},
+                                {},
+                                0});
         return;
     }
     thread_local text_buffer buffer;
@@ -121,6 +128,12 @@ void emit(spdlog::logger &logger, event_fields f) {
 }
 
 } // namespace
+
+spdlog::logger &missing_logger() noexcept {
+    // Never destroyed: a macro may run during static destruction, after a local static is gone.
+    static spdlog::logger *const none = new spdlog::logger("(no logger)");
+    return *none;
+}
 
 void register_router_type(const std::type_info &type, router_cast cast) noexcept {
     std::lock_guard<std::mutex> lock(router_types_mutex);
