@@ -103,10 +103,11 @@ inline std::string_view event_json(const spdlog::details::log_msg &msg) noexcept
 // an async_logger). Refusal reasons: missing_identity, missing_event, missing_group_id,
 // missing_previous_id, not_an_object, non_finite_number, invalid_utf8, too_deep,
 // too_many_keys, event_too_large, not_attached (also for detail::missing_logger(), which the
-// macros pass when their logger is null or spdlog's default logger is gone). The tracking
-// switch is not checked here (the macros check it). Thread-safe as the logger is. The
-// arguments are read during the call only. What an event sink then does with the record
-// (queue_full of the segment client, io_error of a file) is reported by that sink.
+// macros pass when their logger is null or spdlog's default logger is gone), reentrant_call
+// (called inside a seglog callback). The tracking switch is not checked here (the macros
+// check it). Thread-safe as the logger is. The arguments are read during the call only.
+// What an event sink then does with the record (queue_full of the segment client, io_error of
+// a file) is reported by that sink.
 SEGLOG_API void log_track(spdlog::logger &logger, const identity &who, std::string_view event,
                           const properties &props = {}, const call_options &opts = {});
 SEGLOG_API void log_identify(spdlog::logger &logger, const identity &who, const properties &traits = {},

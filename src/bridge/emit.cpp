@@ -4,6 +4,7 @@
 
 #include "bridge/routers.h"
 #include "bridge/spdlog_seam.h"
+#include "common/errors.h"
 #include "event/serialize.h"
 
 #include <atomic>
@@ -93,6 +94,7 @@ std::string why_not_attached(const spdlog::logger &logger, bool beside) {
 }
 
 void emit(spdlog::logger &logger, event_fields f) {
+    if (in_callback()) return report_reentrant_call(reentrant_call_error(to_string(f.type)));
     bool beside = false;
     const event_router *router = find_router(logger, beside);
     if (!router) {
