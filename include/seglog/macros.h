@@ -27,11 +27,15 @@
 #define SEGLOG_ACTIVE 1
 #endif
 
-// Internal: the body every macro shares (the tracking check, then the log_* call).
+// Internal: the body every macro shares (the tracking check, the call site for the console
+// line, then the log_* call).
 #if SEGLOG_ACTIVE
 #define SEGLOG_DETAIL_CALL(fn, logger, ...)                                                                            \
     do {                                                                                                               \
-        if (::seglog::tracking_enabled()) ::seglog::fn(::seglog::detail::as_logger(logger), __VA_ARGS__);              \
+        if (::seglog::tracking_enabled()) {                                                                            \
+            ::seglog::detail::mark_call_site(__FILE__, __LINE__);                                                      \
+            ::seglog::fn(::seglog::detail::as_logger(logger), __VA_ARGS__);                                            \
+        }                                                                                                              \
     } while (0)
 #else
 #define SEGLOG_DETAIL_CALL(fn, logger, ...) (void)0

@@ -67,6 +67,10 @@ protected:
     record_target *direct_ = nullptr; // owned through the router's event sinks
 };
 
+// The SEGLOG_* macros mark their call site (__FILE__, __LINE__) just before their log_* call,
+// which takes it into the event record's source_loc: the console destination and
+// echo_events_to_log show it as the readable line's location, under any pattern (%s:%#).
+SEGLOG_API void mark_call_site(const char *file, int line) noexcept;
 // The logger that stands in for a missing one: a null pointer given to a SEGLOG_LOGGER_*
 // macro, or spdlog's default logger after spdlog::shutdown() or spdlog::drop_all(). It has no
 // sinks, so an event logged through it is refused as not_attached instead of crashing.
@@ -80,6 +84,9 @@ inline spdlog::logger &as_logger(const std::shared_ptr<L> &l) noexcept {
 }
 } // namespace detail
 
+// An event record's source_loc: filename is the tag's address; line and funcname are the
+// macro's call site (its line, and its __FILE__), or 0 and nullptr for a log_* call made without
+// a macro.
 // True for a record written by seglog's event calls, false for every ordinary log line.
 // Whatever the line's text says: the mark is an address no text can forge. Thread-safe.
 inline bool is_event_record(const spdlog::details::log_msg &msg) noexcept {
