@@ -202,19 +202,4 @@ TEST_CASE("tracking off in the configuration: no event goes out, lines still flo
     CHECK(lines->payloads().back() == "a line");
 }
 
-TEST_CASE("console destination renders events as readable log lines") {
-    tracking_restorer restore;
-    auto lines = std::make_shared<seglog_test::collecting_sink>();
-    auto logger = std::make_shared<spdlog::logger>("console-dest", lines);
-    seglog::config cfg;
-    cfg.environment = "dev";
-    cfg.destinations = {seglog::destination::console()};
-    auto demux = seglog::attach(*logger, cfg);
-    CHECK(demux->echo_events());
-    SEGLOG_LOGGER_TRACK(logger, seglog::user("u-1"), "Clicked", {{"button", "buy"}});
-    const auto payloads = lines->payloads();
-    REQUIRE(payloads.size() == 2);
-    CHECK(payloads[1].rfind("event track \"Clicked\" userId=u-1 properties={\"button\":\"buy\"} messageId=", 0) == 0);
-}
-
 } // TEST_SUITE

@@ -155,34 +155,32 @@ TEST_CASE("a path in a missing directory throws config_error with the exact mess
     CHECK_THROWS_AS(seglog::file_event_sink_st(dir.path), seglog::config_error); // a directory
 }
 
-TEST_CASE("write errors are reported as io_error through the error handler and counted") {
+TEST_CASE("write errors are reported as io_error through the error handler, with the event's id, and counted") {
     struct stat st {};
     if (::stat("/dev/full", &st) != 0) {
         MESSAGE("no /dev/full on this system");
         return;
     }
-    seglog_test::error_capture capture; // outlives the sink, whose destructor flushes again
+    seglog_test::error_capture capture; // outlives the sink, whose destructor syncs again
     const auto before = io_errors();
     {
         auto file = std::make_shared<seglog::file_event_sink_mt>("/dev/full");
         auto logger = std::make_shared<spdlog::logger>(
             "full", std::make_shared<seglog::demux_sink_mt>(std::vector<spdlog::sink_ptr>{},
                                                             std::vector<spdlog::sink_ptr>{file}));
+        // Small or large, each event fails in its own write, at once, with its own report.
         SEGLOG_LOGGER_TRACK(logger, seglog::user("u"), "Small");
-        logger->flush();
-        auto errors = capture.errors();
-        REQUIRE_FALSE(errors.empty());
-        CHECK(errors[0].code == seglog::reason::io_error);
-        CHECK(errors[0].message == "cannot flush event file '/dev/full': No space left on device");
-        CHECK(io_errors() - before == errors.size());
-
-        // A record larger than stdio's buffer fails in the write itself.
-        const std::size_t reported = errors.size();
         SEGLOG_LOGGER_TRACK(logger, seglog::user("u"), "Large", {{"pad", std::string(20000, 'x')}});
-        errors = capture.errors();
-        REQUIRE(errors.size() > reported);
-        CHECK(errors[reported].code == seglog::reason::io_error);
-        CHECK(errors[reported].message == "cannot write to event file '/dev/full': No space left on device");
+        const auto errors = capture.errors();
+        REQUIRE(errors.size() == 2);
+        for (const auto &e : errors) {
+            CHECK(e.code == seglog::reason::io_error);
+            CHECK(e.message == "cannot write to event file '/dev/full': No space left on device (event not written)");
+            REQUIRE(e.message_ids.size() == 1);
+            CHECK(e.message_ids[0].size() == 36);
+        }
+        CHECK(errors[0].message_ids != errors[1].message_ids);
+        logger->flush();
     }
     const auto errors = capture.errors();
     CHECK(io_errors() - before == errors.size());

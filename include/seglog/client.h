@@ -112,7 +112,9 @@ public:
     const seglog::redactor *redaction() const noexcept;
 
     // Callbacks run on the worker thread (on_error also on the caller's thread for call-site
-    // rejections). Set them before the first event; they must not call back into the client.
+    // rejections). Set them before the first event; they must not call back into the client:
+    // an event tracked inside one (a client call or a macro, on that thread) is refused as
+    // reason::reentrant_call, counted in dropped and printed by the default handler.
     // Each call replaces the previous callback; an empty function removes it. An exception a
     // callback throws is caught and ignored. Without on_error, the client's errors are
     // written to stderr by the default handler (at most one line a second per reason): a client does not

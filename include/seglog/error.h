@@ -58,9 +58,11 @@ enum class reason : std::uint8_t {
                           // or the client changed how it sends (gzip off, smaller batches). Said
                           // once per cause (connection refused, name resolution, timeout, an
                           // HTTP status) until a delivery succeeds; no message_ids, never counted
+    reentrant_call,       // tracked (a macro or a client call) from inside a seglog callback:
+                          // on_error, on_delivered, on_attempt or the set_error_handler handler
 };
 // The number of reasons: the size of the by_reason arrays, indexed by static_cast<int>(reason).
-inline constexpr int reason_count = static_cast<int>(reason::delivery_delayed) + 1;
+inline constexpr int reason_count = static_cast<int>(reason::reentrant_call) + 1;
 
 // Stable snake_case name of a reason, as used in stats() and messages.
 // The enumerator's own name ("queue_full"); "unknown" for a value outside the enumeration.

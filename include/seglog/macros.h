@@ -27,18 +27,23 @@
 #define SEGLOG_ACTIVE 1
 #endif
 
-// Internal: the body every macro shares (the tracking check, then the log_* call).
+// Internal: the body every macro shares (the tracking check, the call site for the console
+// line, then the log_* call).
 #if SEGLOG_ACTIVE
 #define SEGLOG_DETAIL_CALL(fn, logger, ...)                                                                            \
     do {                                                                                                               \
-        if (::seglog::tracking_enabled()) ::seglog::fn(::seglog::detail::as_logger(logger), __VA_ARGS__);              \
+        if (::seglog::tracking_enabled()) {                                                                            \
+            ::seglog::detail::mark_call_site(__FILE__, __LINE__);                                                      \
+            ::seglog::fn(::seglog::detail::as_logger(logger), __VA_ARGS__);                                            \
+        }                                                                                                              \
     } while (0)
 #else
 #define SEGLOG_DETAIL_CALL(fn, logger, ...) (void)0
 #endif
 
 // The SEGLOG_LOGGER_* forms take the logger first: a spdlog::logger *, a spdlog::logger &
-// or a std::shared_ptr to one (a null pointer is not checked).
+// or a std::shared_ptr to one. A null pointer (or shared_ptr) refuses the event as
+// not_attached.
 
 // who, event, [properties], [call_options]
 // A track call: `event` (the event name) must not be empty (missing_event).
@@ -58,7 +63,8 @@
 #define SEGLOG_LOGGER_ALIAS(logger, ...) SEGLOG_DETAIL_CALL(log_alias, logger, __VA_ARGS__)
 
 // The same six through spdlog's default logger (spdlog::set_default_logger), with the same
-// arguments after it.
+// arguments after it. After spdlog::shutdown() or spdlog::drop_all() there is no default
+// logger: the event is refused as not_attached.
 #define SEGLOG_TRACK(...) SEGLOG_LOGGER_TRACK(::spdlog::default_logger_raw(), __VA_ARGS__)
 #define SEGLOG_IDENTIFY(...) SEGLOG_LOGGER_IDENTIFY(::spdlog::default_logger_raw(), __VA_ARGS__)
 #define SEGLOG_PAGE(...) SEGLOG_LOGGER_PAGE(::spdlog::default_logger_raw(), __VA_ARGS__)

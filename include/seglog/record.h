@@ -67,15 +67,26 @@ protected:
     record_target *direct_ = nullptr; // owned through the router's event sinks
 };
 
+// The SEGLOG_* macros mark their call site (__FILE__, __LINE__) just before their log_* call,
+// which takes it into the event record's source_loc: the console destination and
+// echo_events_to_log show it as the readable line's location, under any pattern (%s:%#).
+SEGLOG_API void mark_call_site(const char *file, int line) noexcept;
+// The logger that stands in for a missing one: a null pointer given to a SEGLOG_LOGGER_*
+// macro, or spdlog's default logger after spdlog::shutdown() or spdlog::drop_all(). It has no
+// sinks, so an event logged through it is refused as not_attached instead of crashing.
+SEGLOG_API spdlog::logger &missing_logger() noexcept;
 // The logger argument of the SEGLOG_LOGGER_* macros, as a reference.
-inline spdlog::logger &as_logger(spdlog::logger *l) noexcept { return *l; }
+inline spdlog::logger &as_logger(spdlog::logger *l) noexcept { return l ? *l : missing_logger(); }
 inline spdlog::logger &as_logger(spdlog::logger &l) noexcept { return l; }
 template <typename L>
 inline spdlog::logger &as_logger(const std::shared_ptr<L> &l) noexcept {
-    return *l;
+    return l ? *l : missing_logger();
 }
 } // namespace detail
 
+// An event record's source_loc: filename is the tag's address; line and funcname are the
+// macro's call site (its line, and its __FILE__), or 0 and nullptr for a log_* call made without
+// a macro.
 // True for a record written by seglog's event calls, false for every ordinary log line.
 // Whatever the line's text says: the mark is an address no text can forge. Thread-safe.
 inline bool is_event_record(const spdlog::details::log_msg &msg) noexcept {
@@ -98,8 +109,10 @@ inline std::string_view event_json(const spdlog::details::log_msg &msg) noexcept
 // and handed to the logger, whose sinks take it on this thread (or on spdlog's thread pool for
 // an async_logger). Refusal reasons: missing_identity, missing_event, missing_group_id,
 // missing_previous_id, not_an_object, non_finite_number, invalid_utf8, too_deep,
-// too_many_keys, event_too_large, not_attached. The tracking switch is not checked here (the
-// macros check it). Thread-safe as the logger is. The arguments are read during the call only.
+// too_many_keys, event_too_large, not_attached (also for detail::missing_logger(), which the
+// macros pass when their logger is null or spdlog's default logger is gone), reentrant_call
+// (called inside a seglog callback). The tracking switch is not checked here (the macros
+// check it). Thread-safe as the logger is. The arguments are read during the call only.
 // What an event sink then does with the record (queue_full of the segment client, io_error of
 // a file) is reported by that sink.
 SEGLOG_API void log_track(spdlog::logger &logger, const identity &who, std::string_view event,

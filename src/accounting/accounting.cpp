@@ -10,6 +10,7 @@ namespace seglog::detail {
 void accounting::report(const error &e) {
     const auto h = callback(on_error_);
     try {
+        const callback_scope marked;
         if (h) (*h)(e);
         else default_error_handler(e);
     } catch (...) {
@@ -24,11 +25,20 @@ void accounting::reject(const error &e, bool accepted_before) {
     report(e);
 }
 
+void accounting::refuse_reentrant(std::string_view event_type) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    by_reason_[static_cast<int>(reason::reentrant_call)].fetch_add(1, std::memory_order_relaxed);
+    try {
+        default_error_handler(reentrant_call_error(event_type));
+    } catch (...) {}
+}
+
 void accounting::attempted(const attempt_info &a) {
     bytes_sent_.fetch_add(a.bytes, std::memory_order_relaxed);
     const auto cb = callback(on_attempt_);
     if (!cb) return;
     try {
+        const callback_scope marked;
         (*cb)(a);
     } catch (...) {}
 }

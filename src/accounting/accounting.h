@@ -5,6 +5,8 @@
 // reads one by one; callbacks are copied under a lock and run without it, on the thread
 // that settles (the worker, or the caller for a refusal).
 
+#include "common/errors.h"
+
 #include <seglog/error.h>
 #include <seglog/stats.h>
 
@@ -14,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string_view>
 
 namespace seglog::detail {
 
@@ -29,6 +32,10 @@ public:
     // Hands `e` to on_error, or to the process's default handler when none is set. A throwing
     // callback is ignored: it must not take the worker (or the caller) down.
     void report(const error &e);
+    // A tracking call made inside one of this thread's callbacks (common/errors.h): counted as
+    // dropped for reentrant_call and printed by the default handler, never given to on_error,
+    // the callback the thread is already in.
+    void refuse_reentrant(std::string_view event_type);
 
     // --- the batcher's side (the worker thread)
     // n events taken from the queue into a batch: stats().in_flight until they are settled.
@@ -52,6 +59,7 @@ public:
         const auto cb = callback(on_delivered_);
         if (!cb) return;
         try {
+            const callback_scope marked;
             (*cb)(info());
         } catch (...) {}
     }

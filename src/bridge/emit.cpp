@@ -4,6 +4,7 @@
 
 #include "bridge/routers.h"
 #include "bridge/spdlog_seam.h"
+#include "common/errors.h"
 #include "event/serialize.h"
 
 #include <atomic>
@@ -69,7 +70,7 @@ record_target *direct_target(const spdlog::logger &logger, const event_router &r
 }
 
 // Hands the record to the direct target, a failure reported as spdlog's sink_it_ reports one
-// (the record's source_loc is the event tag and, as its line, the event type).
+// (the record's source_loc is the event tag and, as its line, the macro's call site).
 void hand_over(spdlog::logger &logger, record_target &target, std::string_view record, int line) {
     try {
         target.take_record(record);
@@ -81,20 +82,42 @@ void hand_over(spdlog::logger &logger, record_target &target, std::string_view r
     }
 }
 
+// Why `logger` cannot carry an event: the text after "<type> not logged: ".
+std::string why_not_attached(const spdlog::logger &logger, bool beside) {
+    if (&logger == &missing_logger())
+        return "no logger (a null logger was given, or spdlog's default logger is gone after spdlog::shutdown() "
+               "or spdlog::drop_all(): set one with spdlog::set_default_logger)";
+    return "logger '" + logger.name() +
+           (beside ? "' has a sink beside its seglog demux sink, which would print the event as a log "
+                     "line (add log sinks before seglog::attach, or give them to the demux_sink)"
+                   : "' has no seglog demux sink (call seglog::attach)");
+}
+
+// The call site the macro marked for this thread's next event (mark_call_site).
+struct call_site {
+    const char *file = nullptr;
+    int line = 0;
+};
+thread_local call_site marked_site;
+
+call_site take_call_site() noexcept {
+    const call_site site = marked_site;
+    marked_site = {};
+    return site;
+}
+
 void emit(spdlog::logger &logger, event_fields f) {
+    const call_site site = take_call_site();
+    if (in_callback()) return report_reentrant_call(reentrant_call_error(to_string(f.type)));
     bool beside = false;
     const event_router *router = find_router(logger, beside);
     if (!router) {
-        report_call_site_error(
-            {reason::not_attached,
-             std::string(to_string(f.type)) + " not logged: logger '" + logger.name() +
-                 (beside ? "' has a sink beside its seglog demux sink, which would print the event as a log "
-                           "line (add log sinks before seglog::attach, or give them to the demux_sink)"
-                         : "' has no seglog demux sink (call seglog::attach)"),
-             to_string(f.type),
-             {},
-             {},
-             0});
+        report_call_site_error({reason::not_attached,
+                                std::string(to_string(f.type)) + " not logged: " + why_not_attached(logger, beside),
+                                to_string(f.type),
+                                {},
+                                {},
+                                0});
         return;
     }
     thread_local text_buffer buffer;
@@ -106,21 +129,29 @@ void emit(spdlog::logger &logger, event_fields f) {
         report_call_site_error(*err);
         return;
     }
-    const int line = static_cast<int>(f.type);
     const std::string_view record = buffer.view();
     // The usual set-up (one demux whose only event sink takes records) skips spdlog's record
     // path: docs/performance.md has what that saves.
-    if (record_target *direct = direct_target(logger, *router)) return hand_over(logger, *direct, record, line);
+    if (record_target *direct = direct_target(logger, *router)) return hand_over(logger, *direct, record, site.line);
     // Not through logger.log(): with enable_backtrace() on, log() also copies every record into
     // the backtrace ring, and dump_backtrace() would then route each event to the event sinks a
     // second time. (No level check is skipped: level::off passes every logger and sink level,
     // and never triggers flush_on.)
-    const spdlog::details::log_msg msg(f.called_at, spdlog::source_loc{event_record_tag, line, nullptr}, logger.name(),
-                                       spdlog::level::off, spdlog::string_view_t(record.data(), record.size()));
+    const spdlog::details::log_msg msg(f.called_at, spdlog::source_loc{event_record_tag, site.line, site.file},
+                                       logger.name(), spdlog::level::off,
+                                       spdlog::string_view_t(record.data(), record.size()));
     spdlog_seam::sink_record(logger, msg);
 }
 
 } // namespace
+
+void mark_call_site(const char *file, int line) noexcept { marked_site = {file, line}; }
+
+spdlog::logger &missing_logger() noexcept {
+    // Never destroyed: a macro may run during static destruction, after a local static is gone.
+    static spdlog::logger *const none = new spdlog::logger("(no logger)");
+    return *none;
+}
 
 void register_router_type(const std::type_info &type, router_cast cast) noexcept {
     std::lock_guard<std::mutex> lock(router_types_mutex);

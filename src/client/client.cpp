@@ -48,6 +48,10 @@ client::impl::impl(seglog::config c)
 client::impl::~impl() { detail::unregister_client(this); }
 
 bool client::impl::submit(const detail::event_fields &f) {
+    if (detail::in_callback()) {
+        accounting.refuse_reentrant(to_string(f.type));
+        return false;
+    }
     thread_local detail::text_buffer buffer;
     if (auto e = detail::serialize_event(f, buffer, cfg.max_event_bytes, redaction.get())) {
         accounting.reject(*e, false);
@@ -57,6 +61,10 @@ bool client::impl::submit(const detail::event_fields &f) {
 }
 
 bool client::impl::enqueue(std::string_view record) {
+    if (detail::in_callback()) {
+        accounting.refuse_reentrant({});
+        return false;
+    }
     if (detail::record_message_id(record).empty()) return enqueue_foreign(record);
     return enqueue_serialised(record);
 }

@@ -70,6 +70,34 @@ void reset_default_error_handler() noexcept {
     }
 }
 
+namespace {
+thread_local bool running_callback = false;
+} // namespace
+
+bool in_callback() noexcept { return running_callback; }
+
+callback_scope::callback_scope() noexcept : outer_(running_callback) { running_callback = true; }
+callback_scope::~callback_scope() { running_callback = outer_; }
+
+error reentrant_call_error(std::string_view event_type) {
+    return {reason::reentrant_call,
+            std::string(event_type.empty() ? "event" : event_type) +
+                " not accepted: tracked from inside a seglog callback (on_error, on_delivered, on_attempt or the "
+                "handler of set_error_handler), where tracking could call the callback again without end",
+            std::string(event_type),
+            {},
+            {},
+            0};
+}
+
+void report_reentrant_call(const error &e) noexcept {
+    rejected_total.fetch_add(1, std::memory_order_relaxed);
+    rejected_by_reason[static_cast<int>(e.code)].fetch_add(1, std::memory_order_relaxed);
+    try {
+        default_error_handler(e);
+    } catch (...) {}
+}
+
 void report_call_site_error(const error &e) noexcept {
     rejected_total.fetch_add(1, std::memory_order_relaxed);
     rejected_by_reason[static_cast<int>(e.code)].fetch_add(1, std::memory_order_relaxed);
@@ -79,6 +107,7 @@ void report_call_site_error(const error &e) noexcept {
         h = user_handler;
     }
     try {
+        const callback_scope marked;
         if (h) (*h)(e);
         else default_error_handler(e);
     } catch (...) {
@@ -112,6 +141,7 @@ const char *to_string(reason r) noexcept {
     case reason::config_error: return "config_error";
     case reason::invalid_record: return "invalid_record";
     case reason::delivery_delayed: return "delivery_delayed";
+    case reason::reentrant_call: return "reentrant_call";
     }
     return "unknown";
 }

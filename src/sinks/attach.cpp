@@ -3,18 +3,20 @@
 #include <seglog/sinks/segment_sink.h>
 #include <seglog/tracking.h>
 
+#include "sinks/console_event_sink.h"
+
 namespace seglog {
 
 std::shared_ptr<demux_sink_mt> attach(spdlog::logger &logger, const config &cfg) {
     cfg.validate();
 
     std::vector<spdlog::sink_ptr> event_sinks;
-    bool echo = cfg.echo_events_to_log;
+    const bool echo = cfg.echo_events_to_log;
     for (const auto &d : cfg.effective_destinations()) {
         switch (d.type) {
         case destination::kind::segment: event_sinks.push_back(std::make_shared<segment_sink_mt>(cfg)); break;
         case destination::kind::file: event_sinks.push_back(std::make_shared<file_event_sink_mt>(d.path)); break;
-        case destination::kind::console: echo = true; break;
+        case destination::kind::console: event_sinks.push_back(detail::make_console_event_sink()); break;
         case destination::kind::off: break;
         }
     }
@@ -33,7 +35,8 @@ std::shared_ptr<demux_sink_mt> attach(spdlog::logger &logger, const config &cfg)
     logger.sinks().assign(1, demux);
 
     set_tracking(cfg.tracking && (!demux->event_sinks().empty() || echo));
-    logger.log(spdlog::level::info, "{}", cfg.describe());
+    // Where the line is logged, so a "%s:%#" pattern shows a location rather than "[:]".
+    logger.log(spdlog::source_loc{__FILE__, __LINE__, SPDLOG_FUNCTION}, spdlog::level::info, "{}", cfg.describe());
     return demux;
 }
 

@@ -82,7 +82,7 @@ void demux_sink<Mutex>::route_event(const spdlog::details::log_msg &msg) {
 template <typename Mutex>
 void demux_sink<Mutex>::echo(const spdlog::details::log_msg &msg) {
     const std::string line = detail::render_event_line(event_json(msg));
-    spdlog::details::log_msg copy(msg.time, spdlog::source_loc{}, msg.logger_name, spdlog::level::info, line);
+    spdlog::details::log_msg copy(msg.time, detail::event_line_source(msg), msg.logger_name, spdlog::level::info, line);
     copy.thread_id = msg.thread_id;
     route_lines(copy);
 }

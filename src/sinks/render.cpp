@@ -23,4 +23,9 @@ std::string render_event_line(std::string_view record) {
     return line;
 }
 
+spdlog::source_loc event_line_source(const spdlog::details::log_msg &record) noexcept {
+    if (!record.source.funcname || record.source.line <= 0) return {};
+    return {record.source.funcname, record.source.line, nullptr};
+}
+
 } // namespace seglog::detail

@@ -1,0 +1,12 @@
+#pragma once
+// The console destination: each event as one readable line on the process's standard output,
+// and nowhere else (never into the logger's file or other log sinks).
+
+#include <spdlog/common.h>
+
+namespace seglog::detail {
+// An event sink for a demux: event records rendered by render_event_line() and written to
+// stdout through spdlog's stdout color sink, whose console lock keeps each line whole among the
+// lines of the process's other console sinks. Ordinary log lines are ignored. Thread-safe.
+spdlog::sink_ptr make_console_event_sink();
+} // namespace seglog::detail
