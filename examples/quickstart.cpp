@@ -44,12 +44,11 @@ int main() {
         for (const auto &sink : demux->event_sinks())
             if (auto file = std::dynamic_pointer_cast<seglog::file_event_sink_mt>(sink))
                 std::printf("events written to %s\n", file->path().c_str());
-        if (auto segment = seglog::segment_client(*demux)) {
-            const auto undelivered = segment->close(std::chrono::seconds(5));
-            std::printf("delivered %llu events, %zu undelivered\n",
-                        static_cast<unsigned long long>(segment->stats().delivered), undelivered.size());
-        }
-        spdlog::shutdown();
+        // spdlog first (an async logger's queue reaches the sinks), then every client closes.
+        auto segment = seglog::segment_client(*demux);
+        const auto pending = seglog::shutdown(std::chrono::seconds(5));
+        if (segment) std::printf("%s\n", segment->summary().c_str()); // failed events show as failed
+        if (!pending.empty()) std::printf("%zu events handed back by close()\n", pending.size());
         return 0;
     } catch (const seglog::config_error &e) {
         std::fprintf(stderr, "%s\n", e.what());

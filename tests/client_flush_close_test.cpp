@@ -218,3 +218,16 @@ TEST_CASE("close while producers are still calling: every accepted event is deli
     CHECK(ids.size() == s.accepted);
     CHECK(overlap <= (deadline_reached ? cfg.max_in_flight * cfg.flush_at : 0));
 }
+
+TEST_CASE("close() after failures: nothing returned, and summary() counts them as failed, by reason") {
+    pipeline p(segment_config);
+    p.col.set_default(401);
+    seglog::client &cl = p.start();
+    p.track_n(3);
+    REQUIRE_FALSE(cl.track(seglog::user("u-1"), "")); // refused at the call: missing_event
+    p.flush();                                        // settled: failed for good
+    p.close_within(1s);
+    CHECK(p.l.returned.empty()); // close() hands back only what was still pending
+    CHECK(cl.summary() ==
+          "delivered 0, failed 3 (unauthorized 3), evicted 0, returned 0, refused 1 (missing_event 1), pending 0");
+}

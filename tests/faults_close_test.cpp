@@ -6,14 +6,18 @@
 
 #include <seglog/seglog.h>
 
+#include <spdlog/async.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 
 using namespace std::chrono_literals;
 using namespace seglog_test;
@@ -134,6 +138,75 @@ TEST_CASE("close after spdlog::shutdown(), and a client owned only by spdlog") {
         spdlog::shutdown(); // destroys the sink, the client closes with close_timeout
         CHECK(p.col.unique_count() == 20);
         CHECK(p.col.duplicate_count() == 0);
+    }
+}
+
+namespace {
+
+// A log sink whose first line blocks spdlog's pool thread until the test opens it: the event
+// records logged after it wait in the async queue.
+class gate_sink : public spdlog::sinks::base_sink<std::mutex> {
+public:
+    void open() {
+        std::lock_guard<std::mutex> lock(gate_mutex_);
+        open_ = true;
+        cv_.notify_all();
+    }
+
+protected:
+    void sink_it_(const spdlog::details::log_msg &) override {
+        std::unique_lock<std::mutex> lock(gate_mutex_);
+        cv_.wait_for(lock, k_bound, [&] { return open_; });
+    }
+    void flush_() override {}
+
+private:
+    std::mutex gate_mutex_;
+    std::condition_variable cv_;
+    bool open_ = false;
+};
+
+} // namespace
+
+TEST_CASE("async_logger: seglog::shutdown() delivers what waits in spdlog's queue; the wrong order says so") {
+    pipeline p;
+    p.cfg.flush_at = 500;
+    p.cfg.flush_interval = 60s;
+    spdlog::init_thread_pool(4096, 1);
+    auto gate = std::make_shared<gate_sink>();
+    auto logger = std::make_shared<spdlog::async_logger>("faults-async-shutdown", gate, spdlog::thread_pool(),
+                                                         spdlog::async_overflow_policy::block);
+    spdlog::register_logger(logger);
+    auto client = seglog::segment_client(*seglog::attach(*logger, p.cfg));
+    REQUIRE(client);
+    std::mutex m;
+    std::vector<std::string> closed_messages;
+    client->on_error([&](const seglog::error &e) {
+        std::lock_guard<std::mutex> lock(m);
+        if (e.code == reason::closed) closed_messages.push_back(e.message);
+    });
+    logger->info("the pool thread stops here until the gate opens");
+    for (int i = 0; i < 2000; ++i) SEGLOG_LOGGER_TRACK(logger, seglog::user("u-1"), "Queued", {{"seq", i}});
+    logger.reset();
+
+    SUBCASE("seglog::shutdown(): every event delivered") {
+        gate->open();
+        CHECK(seglog::shutdown(5s).empty());
+        CHECK(client->closed());
+        CHECK(p.col.unique_count() == 2000);
+        CHECK(client->stats().delivered == 2000);
+        CHECK(client->stats().dropped == 0);
+    }
+    SUBCASE("close() before spdlog::shutdown(): each event refused as closed, naming seglog::shutdown()") {
+        CHECK(client->close(1s).empty());
+        gate->open();
+        spdlog::shutdown();
+        const auto s = client->stats();
+        CHECK(s.dropped == 2000);
+        CHECK(s.by_reason[static_cast<int>(reason::closed)] == 2000);
+        std::lock_guard<std::mutex> lock(m);
+        REQUIRE(closed_messages.size() == 2000);
+        CHECK(closed_messages.front().find("seglog::shutdown()") != std::string::npos);
     }
 }
 

@@ -94,14 +94,45 @@ TEST_CASE("drop_oldest: while the pipeline is held, the oldest queued events mak
     CHECK(s.accepted == 300);
     CHECK(s.evicted == 200);
     CHECK(s.dropped == 0);
+    // The held batch is within eviction's reach: the oldest go first, whether batched or not.
     std::set<int> evicted, kept;
-    for (int i = 10; i < 210; ++i) evicted.insert(i);
-    for (int i = 0; i < 10; ++i) kept.insert(i);
-    for (int i = 210; i < 300; ++i) kept.insert(i);
+    for (int i = 0; i < 200; ++i) evicted.insert(i);
+    for (int i = 200; i < 300; ++i) kept.insert(i);
     CHECK(p.l.seqs(p.l.reported[reason::queue_full]) == evicted);
     p.close_within(500ms); // one more attempt each: 429 again, so everything comes back
     CHECK(p.l.seqs(p.l.returned) == kept);
     p.reconcile();
+}
+
+TEST_CASE("drop_oldest, collector down, 5x the capacity pushed: the newest are the ones delivered") {
+    pipeline p;
+    p.col.stop();
+    p.cfg.overflow = seglog::overflow_policy::drop_oldest;
+    p.cfg.max_queue_events = 200;
+    p.cfg.flush_at = 50;
+    p.cfg.max_in_flight = 2;
+    p.cfg.max_attempts = 1000;
+    p.cfg.backoff_base = 2s; // the hold outlasts the pushes below
+    p.cfg.backoff_cap = 4s;
+    seglog::client &c = p.start();
+    p.track_n(100);
+    c.flush_async();
+    REQUIRE(p.wait_until([&] { return p.l.failed_attempts() >= 2; })); // two failures: every batch held
+    for (int i = 100; i < 1100; ++i) {
+        REQUIRE(p.push(i));
+        REQUIRE(p.stats().pending_bytes > 0);
+        REQUIRE(p.stats().queued_events + p.stats().in_flight <= 200);
+    }
+    std::set<int> evicted, newest;
+    for (int i = 0; i < 900; ++i) evicted.insert(i);
+    for (int i = 900; i < 1100; ++i) newest.insert(i);
+    CHECK(p.stats().evicted == 900);
+    CHECK(p.l.seqs(p.l.reported[reason::queue_full]) == evicted);
+    p.col.start();
+    p.flush();
+    CHECK(p.l.seqs(p.l.delivered_ids()) == newest);
+    p.close_within(5s);
+    p.reconcile({false, xrc::at_least});
 }
 
 TEST_CASE("block: times out when nothing frees, unblocks when space frees") {

@@ -97,4 +97,32 @@ TEST_CASE("server down in the middle of a run") {
     p.reconcile({false, xrc::at_least});
 }
 
+TEST_CASE("outage under a minute-long backoff: a probe finds the collector back, delivery resumes at once") {
+    pipeline p;
+    p.col.stop();
+    p.cfg.max_attempts = 1000;
+    p.cfg.max_retry_time = 600s;
+    p.cfg.backoff_base = 60s; // without the probe, nothing would go for a minute: past k_bound
+    p.cfg.backoff_cap = 60s;
+    seglog::client &c = p.start();
+    p.track_n(100); // two batches
+    c.flush_async();
+    REQUIRE(p.wait_until([&] { return p.l.failed_attempts() >= 2; })); // both wait a minute, held
+    p.col.start();
+    p.flush(); // within k_bound
+    const auto s = p.stats();
+    CHECK(s.delivered == 100);
+    CHECK(s.retried == 100); // each batch sent twice: its own retry, with its own X-Retry-Count
+    CHECK(p.l.failed_attempts() == 2);
+    std::size_t probes = 0;
+    for (const auto &r : p.col.requests())
+        if (r.events == 0) {
+            ++probes;
+            CHECK(r.body.find("\"batch\":[]") != std::string::npos); // no event in a probe
+        }
+    CHECK(probes >= 1);
+    p.close_within(5s);
+    p.reconcile({false, xrc::at_least});
+}
+
 } // TEST_SUITE("faults")

@@ -90,14 +90,23 @@ public:
     // Asks the worker to send the batch it is filling now, without waiting (what a logger's
     // flush() does through segment_sink). Does nothing after close().
     void flush_async() noexcept;
-    // Flushes, stops the worker and returns the JSON of every event not delivered.
-    // A second call returns an empty vector.
+    // Flushes, stops the worker and returns the JSON of every event still pending: accepted,
+    // not yet delivered and not yet given up on. It does NOT contain the events that failed
+    // before or during close() (rejected, unauthorized, retries_exhausted: reported to
+    // on_error and counted in stats().failed), nor those evicted (drop_oldest) or refused at
+    // the call: an empty vector means nothing is left to hand back, not that everything was
+    // delivered. summary() says what became of every event. A second call returns an empty
+    // vector.
     // Waits at most `timeout` (plus the time to tear down): each pending batch gets one more
     // attempt now; requests still under way at the deadline are abandoned and their events
     // returned too. The events returned are in acceptance order, byte for byte as accepted,
     // counted as returned and reported once to on_error as undelivered_at_close. From the
     // start of close() every call is refused as closed.
     std::vector<std::string> close(std::chrono::milliseconds timeout);
+    // One line with what became of the events so far, every outcome counted, the reasons of
+    // those not delivered by name: "delivered 5, failed 2 (unauthorized 2), evicted 0,
+    // returned 0, refused 1 (missing_event 1), pending 0". For a shutdown message.
+    std::string summary() const;
     // True once close() has been called (by the caller or the destructor).
     bool closed() const noexcept;
 
@@ -111,10 +120,15 @@ public:
     // Owned by the client.
     const seglog::redactor *redaction() const noexcept;
 
-    // Callbacks run on the worker thread (on_error also on the caller's thread for call-site
-    // rejections). Set them before the first event; they must not call back into the client:
-    // an event tracked inside one (a client call or a macro, on that thread) is refused as
-    // reason::reentrant_call, counted in dropped and printed by the default handler.
+    // Callbacks run on the client's callback thread ("seglog-notify"), never on the worker: a
+    // slow or blocking one holds up neither delivery nor close(). At most 1024 calls wait for
+    // it; later ones are skipped and counted in stats().callbacks_skipped, and close() lets the
+    // waiting ones run until its deadline (at least 100 ms after the worker stopped), then
+    // skips the rest; one still running finishes on its thread after close() returned.
+    // on_error also runs on the caller's thread for call-site rejections. Set them before the
+    // first event; they must not call back into the client: an event tracked inside one (a client
+    // call or a macro, on that thread) is refused as reason::reentrant_call, counted in dropped
+    // and printed by the default handler.
     // Each call replaces the previous callback; an empty function removes it. An exception a
     // callback throws is caught and ignored. Without on_error, the client's errors are
     // written to stderr by the default handler (at most one line a second per reason): a client does not
@@ -133,5 +147,15 @@ private:
     friend class segment_sink; // hands over records seglog serialised: no layout check needed
     std::shared_ptr<impl> impl_;
 };
+
+// Shuts logging and delivery down in the order that loses nothing, for the end of main() or the
+// thread that handles SIGTERM (not inside a signal handler): first spdlog::shutdown(), which
+// lets spdlog's thread pool handle every record still queued by an spdlog::async_logger (each
+// event reaches its sink; a client owned only by its sinks closes as they go, with
+// close_timeout), then close() on every client still open, all within `timeout` in total.
+// Returns the JSON of the events those close() calls handed back (see client::close). Closing a
+// client before spdlog::shutdown() instead refuses the events still in spdlog's queue, each
+// reported as `closed` with a message that names this call.
+SEGLOG_API std::vector<std::string> shutdown(std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 } // namespace seglog

@@ -35,6 +35,9 @@ struct stats {
     std::uint64_t in_flight = 0;         // taken from the queue, not settled: the batch being filled,
                                          // requests under way, batches waiting to retry
     std::uint64_t bytes_sent = 0;        // request bodies on the wire (after gzip)
+    // Callback calls skipped: more than 1024 were waiting for a slow on_delivered, on_attempt or
+    // on_error, or close() reached its deadline with some still waiting (docs/delivery.md).
+    std::uint64_t callbacks_skipped = 0;
 };
 
 // What client::on_delivered receives: one batch answered 2xx.

@@ -33,8 +33,7 @@ void accounting::refuse_reentrant(std::string_view event_type) {
     } catch (...) {}
 }
 
-void accounting::attempted(const attempt_info &a) {
-    bytes_sent_.fetch_add(a.bytes, std::memory_order_relaxed);
+void accounting::notify_attempt(const attempt_info &a) {
     const auto cb = callback(on_attempt_);
     if (!cb) return;
     try {
@@ -43,11 +42,9 @@ void accounting::attempted(const attempt_info &a) {
     } catch (...) {}
 }
 
-void accounting::returned(const error &e) {
-    const std::size_t n = e.message_ids.size();
+void accounting::count_returned(std::size_t n) noexcept {
     returned_.fetch_add(n);
     by_reason_[static_cast<int>(reason::undelivered_at_close)].fetch_add(n);
-    report(e);
 }
 
 void accounting::fill(seglog::stats &s) const {

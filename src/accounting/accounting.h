@@ -45,8 +45,15 @@ public:
         if (resend) retried_.fetch_add(n, std::memory_order_relaxed);
         batches_sent_.fetch_add(1, std::memory_order_relaxed);
     }
-    // An attempt ended (answered or not): bytes on the wire, then on_attempt.
-    void attempted(const attempt_info &a);
+    // An attempt ended (answered or not): bytes on the wire, then on_attempt. The batcher does
+    // the two apart: counts at once, and runs the callback on its notify thread.
+    void attempted(const attempt_info &a) {
+        count_attempt(a);
+        notify_attempt(a);
+    }
+    void count_attempt(const attempt_info &a) noexcept { bytes_sent_.fetch_add(a.bytes, std::memory_order_relaxed); }
+    void notify_attempt(const attempt_info &a);
+    bool wants_delivered() const { return callback(on_delivered_) != nullptr; }
     // A batch of n events was acknowledged; notify_delivered() runs on_delivered afterwards.
     void delivered(std::size_t n) noexcept {
         delivered_.fetch_add(n, std::memory_order_relaxed);
@@ -69,12 +76,18 @@ public:
         by_reason_[static_cast<int>(why)].fetch_add(n, std::memory_order_relaxed);
         in_batches_.fetch_sub(n, std::memory_order_relaxed);
     }
+    // n events evicted from a batch held by the worker (drop_oldest), counted apart as evicted.
+    void unbatched(std::size_t n) noexcept { in_batches_.fetch_sub(n, std::memory_order_relaxed); }
     // Every batch taken back from the worker at close (their events are returned).
     void unbatched_all() noexcept { in_batches_.store(0); }
 
     // --- close()
     // `e.message_ids.size()` events handed back to the caller, counted and reported.
-    void returned(const error &e);
+    void returned(const error &e) {
+        count_returned(e.message_ids.size());
+        report(e);
+    }
+    void count_returned(std::size_t n) noexcept;
 
     // Everything stats() shows but the queue's own figures (accepted, queued_*, pending_bytes).
     void fill(seglog::stats &s) const;

@@ -43,9 +43,12 @@ std::string last_problem(const http_response &r) {
 
 batcher::batcher(const config &cfg, record_queue &queue, accounting &acc)
     : cfg_(cfg), queue_(queue), acc_(acc), flush_at_(cfg.flush_at), max_batch_bytes_(cfg.max_batch_bytes),
+      max_outside_events_(2 * (cfg.max_in_flight + 1) *
+                          std::max<std::size_t>(1, std::min(cfg.flush_at, cfg.max_batch_events))),
       transport_opts_(transport_options_from(cfg)) {}
 
 void batcher::start() {
+    notifier_.start();
     state_ = std::make_unique<worker_state>();
     state_->transport = std::make_unique<http_transport>(transport_opts_);
     state_->notices = delivery_notices(transport_opts_.url);
@@ -100,6 +103,7 @@ void batcher::reset_after_fork() {
     // transport's connections are the parent's).
     new (&worker_) std::thread();
     (void)state_.release();
+    notifier_.reset_after_fork();
     new (&progress_mutex_) std::mutex();
     new (&progress_cv_) std::condition_variable();
     sleeping_.store(false);
@@ -113,6 +117,41 @@ void batcher::seal_current(worker_state &w, clock::time_point now) {
     w.current.not_before = now;
     w.ready.push_back(std::move(w.current));
     w.current = batch{};
+}
+
+// drop_oldest: while held, the batches waiting for the hold to end go to the queue's parked lane,
+// where eviction reaches them (oldest first), so that a long outage keeps the newest events;
+// when the hold ends (or close() begins) what eviction left of them comes back.
+void batcher::park_or_resume(worker_state &w, bool held) {
+    if (cfg_.overflow != overflow_policy::drop_oldest) return;
+    if (held) {
+        for (auto &b : w.ready) {
+            worker_state::parked_batch p{batch{}, b.min_seq()};
+            queue_.park(b.id, std::move(b.records));
+            b.records.clear();
+            b.record_bytes = 0;
+            p.meta = std::move(b);
+            w.parked.push_back(std::move(p));
+        }
+        w.ready.clear();
+        return;
+    }
+    for (auto &p : w.parked) {
+        std::vector<queued_record> left = queue_.unpark(p.meta.id); // the rest was evicted
+        if (left.empty()) continue;
+        batch b = std::move(p.meta);
+        b.lowest_seq = UINT64_MAX;
+        for (auto &r : left) b.add(std::move(r));
+        w.ready.push_back(std::move(b));
+    }
+    w.parked.clear();
+}
+
+std::size_t batcher::drain_room(const worker_state &w) const {
+    std::size_t outside = w.current.records.size();
+    for (const auto &b : w.ready) outside += b.records.size();
+    for (const auto &[id, b] : w.in_flight) outside += b.records.size();
+    return outside < max_outside_events_ ? max_outside_events_ - outside : 0;
 }
 
 void batcher::send_due(worker_state &w, clock::time_point now) {
@@ -135,11 +174,46 @@ void batcher::send_due(worker_state &w, clock::time_point now) {
     }
 }
 
+// Due when every batch left waits on a backoff (a failure streak, nothing under way, no rate
+// limit the server asked for, no configuration hold) and probe_interval has passed since the last request failed.
+bool batcher::probe_due(const worker_state &w, clock::time_point now, bool stopping) const {
+    return !stopping && w.consecutive_failures > 0 && !w.probe_in_flight && w.in_flight.empty() &&
+           now >= w.rate_limited_until && now >= w.config_hold_until && now >= w.next_probe &&
+           (!w.ready.empty() || !w.parked.empty());
+}
+
+void batcher::send_probe(worker_state &w, clock::time_point now) {
+    if (!w.transport->can_send()) return;
+    batch empty;
+    w.transport->send({probe_id, batch_body(empty, std::chrono::system_clock::now()), 0});
+    w.probe_in_flight = true;
+    w.next_probe = now + probe_interval;
+}
+
+// Any answer but one to retry means the collector is back: the waits are cut short and every
+// batch goes now, each keeping its attempts and X-Retry-Count (the retry policy is per batch;
+// only the waiting between its attempts is shortened).
+void batcher::handle_probe(worker_state &w, const http_response &r, clock::time_point now) {
+    w.probe_in_flight = false;
+    w.next_probe = now + probe_interval;
+    const verdict v = classify(r.status, std::nullopt, cfg_).what;
+    // A configuration error (a refused key, a redirect) is no sign the collector is back: the
+    // hold it puts on stays.
+    if (r.status == 0 || v == verdict::retry || v == verdict::rate_limited || v == verdict::config_hold) return;
+    w.consecutive_failures = 0;
+    w.paused_until = std::min(w.paused_until, w.rate_limited_until);
+    for (auto &b : w.ready) b.not_before = std::min(b.not_before, now);
+    for (auto &p : w.parked) p.meta.not_before = std::min(p.meta.not_before, now);
+}
+
 void batcher::settle_delivered(batch &b) {
     const std::size_t n = b.records.size();
     acc_.delivered(n);
     queue_.release(n, b.record_bytes);
-    acc_.notify_delivered([&] { return delivery_info{n, b.body_bytes(), b.message_ids()}; });
+    if (acc_.wants_delivered())
+        notify([this, info = delivery_info{n, b.body_bytes(), b.message_ids()}] {
+            acc_.notify_delivered([&] { return info; });
+        });
     queue_.recycle(b.records); // their buffers carry the next events
 }
 
@@ -167,16 +241,19 @@ void batcher::settle_failed(batch &b, reason why, int status, const std::string 
         break;
     default: message = std::to_string(n) + " events failed after " + std::to_string(b.sends) + " attempts; " + detail;
     }
-    acc_.report({why, std::move(message), std::move(type), std::move(name), b.message_ids(), status});
+    notify([this, e = error{why, std::move(message), std::move(type), std::move(name), b.message_ids(), status}] {
+        acc_.report(e);
+    });
     queue_.recycle(b.records);
 }
 
 void batcher::handle(worker_state &w, http_response &r, clock::time_point now) {
+    if (r.id == probe_id) return handle_probe(w, r, now);
     auto it = w.in_flight.find(r.id);
     if (it == w.in_flight.end()) return;
     batch b = std::move(it->second);
     w.in_flight.erase(it);
-    acc_.attempted({r.status, r.network_error, r.duration, r.bytes_sent, b.records.size(), b.sends - 1});
+    const attempt_info attempt{r.status, r.network_error, r.duration, r.bytes_sent, b.records.size(), b.sends - 1};
 
     const std::optional<milliseconds> retry_after = r.retry_after ? parse_retry_after(*r.retry_after,
                                                                                       std::chrono::system_clock::now())
@@ -207,6 +284,7 @@ void batcher::handle(worker_state &w, http_response &r, clock::time_point now) {
     case verdict::retry: {
         ++b.attempts;
         ++w.consecutive_failures;
+        w.next_probe = now + probe_interval;
         const milliseconds delay = d.wait.count() > 0 ? d.wait : backoff(b.attempts - 1, cfg_, w.rng);
         if (b.attempts >= cfg_.max_attempts || out_of_time(delay)) {
             settle_failed(b, reason::retries_exhausted, r.status, last_problem(r));
@@ -239,11 +317,11 @@ void batcher::handle(worker_state &w, http_response &r, clock::time_point now) {
 
 void batcher::notice(worker_state &w, const http_response &r, const batch &b, const decision &d) {
     if (r.gzip_refused)
-        if (auto e = w.notices.gzip_refused(r.gzip_refused)) acc_.report(*e);
+        if (auto e = w.notices.gzip_refused(r.gzip_refused)) notify([this, e = *e] { acc_.report(e); });
     if (d.what == verdict::delivered) return;
     const attempt_facts f{r.status,           r.cause,          r.network_error, r.location,
                           r.redirect_refused, b.records.size(), b.attempts + 1};
-    if (auto e = w.notices.on_failure(f, d, cfg_)) acc_.report(*e);
+    if (auto e = w.notices.on_failure(f, d, cfg_)) notify([this, e = *e] { acc_.report(e); });
 }
 
 // What retrying cannot fix: nothing is sent until the pause is over (not an attempt), and the
@@ -268,7 +346,7 @@ void batcher::learn_body_limit(worker_state &w, const batch &b) {
     const std::size_t refused = b.body_bytes();
     if (b.records.size() < 2 || refused / 2 >= w.max_batch_bytes) return;
     w.max_batch_bytes = std::max<std::size_t>(refused / 2, batch_envelope_bytes + 1);
-    if (auto e = w.notices.body_limit(refused, w.max_batch_bytes)) acc_.report(*e);
+    if (auto e = w.notices.body_limit(refused, w.max_batch_bytes)) notify([this, e = *e] { acc_.report(e); });
 }
 
 void batcher::fit_body_limit(worker_state &w, batch &b) {
@@ -277,6 +355,11 @@ void batcher::fit_body_limit(worker_state &w, batch &b) {
         rest.not_before = b.not_before;
         w.ready.push_front(std::move(rest));
     }
+    // A hold starts now, not at the next turn: on_attempt then sees the batches within
+    // drop_oldest's reach already.
+    if (!w.close_started && now < w.paused_until) park_or_resume(w, true);
+    acc_.count_attempt(attempt);
+    notify([this, attempt] { acc_.notify_attempt(attempt); });
 }
 
 void batcher::publish_progress(worker_state &w) {
@@ -284,6 +367,7 @@ void batcher::publish_progress(worker_state &w) {
     if (!w.current.records.empty()) lw = std::min(lw, w.current.min_seq());
     for (const auto &b : w.ready) lw = std::min(lw, b.min_seq());
     for (const auto &[id, b] : w.in_flight) lw = std::min(lw, b.min_seq());
+    for (const auto &p : w.parked) lw = std::min(lw, p.min_seq);
     if (lw != low_water_.load(std::memory_order_relaxed)) {
         std::lock_guard<std::mutex> lock(progress_mutex_);
         low_water_.store(lw);
@@ -312,6 +396,7 @@ std::vector<std::string> batcher::take_everything(worker_state &w) {
     for (auto &r : all) {
         bytes += r.json.size();
         out.push_back(std::string(r.json.view()));
+        r.json = text_buffer{}; // freed as it is copied: close() never holds the budget twice
     }
     acc_.unbatched_all();
     queue_.release(out.size(), bytes);
@@ -366,6 +451,8 @@ milliseconds batcher::sleep_time(const worker_state &w, clock::time_point now, b
     if (w.transport->can_send())
         for (const auto &b : w.ready) wake = std::min(wake, std::max(b.not_before, w.paused_until));
     if (hold_queue) wake = std::min(wake, w.paused_until);
+    if (w.consecutive_failures > 0 && !w.probe_in_flight && (!w.ready.empty() || !w.parked.empty()))
+        wake = std::min(wake, std::max(w.next_probe, w.rate_limited_until));
     if (stopping) wake = std::min(wake, close_deadline_);
     return wake > now ? std::chrono::ceil<milliseconds>(wake - now) : milliseconds{0};
 }
@@ -380,9 +467,14 @@ void batcher::run() {
         clock::time_point now = clock::now();
         // While the pipeline is held (an outage or a rate limit), new events stay in the queue:
         // nothing is batched against a wall, and drop_oldest can still push the oldest out.
+        // Otherwise the worker takes only what its batches have room for, except when closing.
         const bool hold_queue = !stopping && now < w.paused_until;
-        if (!hold_queue) queue_.drain(incoming);
-        fill_batches(w, incoming, now, flush_now, stopping);
+        park_or_resume(w, hold_queue);
+        if (!hold_queue) queue_.drain(incoming, stopping ? SIZE_MAX : drain_room(w));
+        // A flush covers what the queue held when it was asked, which may take several drains.
+        if (flush_now) w.flushing = true;
+        fill_batches(w, incoming, now, w.flushing, stopping);
+        if (w.flushing && !hold_queue && queue_.empty()) w.flushing = false;
 
         if (stopping && !w.close_started) {
             // close() cuts waits short: every pending batch gets one more attempt now, but for a
@@ -392,13 +484,15 @@ void batcher::run() {
             for (auto &b : w.ready) b.not_before = std::max(now, w.config_hold_until);
         }
         send_due(w, now);
+        if (probe_due(w, now, stopping)) send_probe(w, now);
         publish_progress(w);
         if (stopping && finished(w, now)) break;
 
         milliseconds timeout = sleep_time(w, now, hold_queue, stopping);
         sleeping_.store(true, std::memory_order_seq_cst);
         // Checked after announcing the sleep: a producer that pushed before it saw no sleeper.
-        if ((!hold_queue && !queue_.empty()) || flush_requested_.load() || stop_requested_.load() != stopping)
+        if ((!hold_queue && !queue_.empty() && (stopping || drain_room(w) > 0)) || flush_requested_.load() ||
+            stop_requested_.load() != stopping)
             timeout = milliseconds{0};
         auto responses = w.transport->poll(timeout);
         sleeping_.store(false, std::memory_order_seq_cst);

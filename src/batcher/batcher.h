@@ -12,6 +12,7 @@
 
 #include "accounting/accounting.h"
 #include "batcher/batch.h"
+#include "batcher/notifier.h"
 #include "queue/record_queue.h"
 #include "retry/delivery_notices.h"
 #include "transport/http_transport.h"
@@ -65,6 +66,14 @@ public:
     std::vector<std::string> stop(std::chrono::steady_clock::time_point deadline);
     // After stop() and the queue's close(): every waiter of wait_settled() returns true.
     void release_waiters();
+    // The delivery callbacks (notifier.h): `fn` runs on the notify thread, after those posted
+    // before it; false when skipped at the bound.
+    bool notify(std::function<void()> fn) { return notifier_.post(std::move(fn)); }
+    // Waits until the callbacks posted so far have run, or `deadline` (flush()).
+    bool wait_callbacks(std::chrono::steady_clock::time_point deadline) { return notifier_.wait_done(deadline); }
+    // After stop(): runs the callbacks still waiting until `deadline`, skips the rest (close()).
+    void stop_callbacks(std::chrono::steady_clock::time_point deadline) { notifier_.stop(deadline); }
+    std::uint64_t callbacks_skipped() const { return notifier_.skipped(); }
 
     // After fork() in the child: no worker thread exists here. Forgets it and its state (the
     // transport's connections are the parent's) without touching them; start() begins anew.
@@ -78,6 +87,13 @@ private:
         batch current;
         std::deque<batch> ready; // sealed, waiting for a request slot or backoff
         std::map<std::uint64_t, batch> in_flight;
+        // drop_oldest while held: batches whose records wait in the queue's parked lane (within
+        // eviction's reach); here only their identity and retry history, and their oldest seq.
+        struct parked_batch {
+            batch meta;
+            std::uint64_t min_seq = UINT64_MAX;
+        };
+        std::deque<parked_batch> parked;
         clock::time_point paused_until{};       // no request starts before this
         clock::time_point rate_limited_until{}; // the part of the pause the server asked for
         clock::time_point config_hold_until{};  // the part a configuration error put on: close() keeps it
@@ -87,6 +103,11 @@ private:
         std::uint64_t next_batch_id = 1;
         std::mt19937_64 rng{std::random_device{}()};
         bool close_started = false;
+        bool flushing = false; // until the queue has been drained since the last flush request
+        // Recovery from an outage: while batches wait on backoff, a request with an empty batch
+        // every probe_interval asks whether the collector answers again.
+        clock::time_point next_probe{};
+        bool probe_in_flight = false;
     };
 
     void run();
@@ -97,6 +118,11 @@ private:
     std::chrono::milliseconds sleep_time(const worker_state &w, clock::time_point now, bool hold_queue,
                                          bool stopping) const;
     void seal_current(worker_state &w, clock::time_point now);
+    void park_or_resume(worker_state &w, bool held);
+    bool probe_due(const worker_state &w, clock::time_point now, bool stopping) const;
+    void send_probe(worker_state &w, clock::time_point now);
+    void handle_probe(worker_state &w, const http_response &r, clock::time_point now);
+    std::size_t drain_room(const worker_state &w) const;
     void send_due(worker_state &w, clock::time_point now);
     void handle(worker_state &w, http_response &r, clock::time_point now);
     // What to say about a failed attempt (and a refused gzip) before its verdict is applied.
@@ -114,8 +140,17 @@ private:
     record_queue &queue_;
     accounting &acc_;
     const std::size_t flush_at_, max_batch_bytes_; // read on the caller's thread by on_accepted()
+    // Events the worker takes out of the queue at most (current, ready and in-flight batches
+    // together): enough to keep max_in_flight requests going and as many batches ready behind
+    // them, and no more, so that the rest stays where drop_oldest can evict it.
+    const std::size_t max_outside_events_;
+    // A backoff or an outage hold may last up to backoff_cap (a minute); the collector may be
+    // back long before. A probe costs one empty request a second while batches wait.
+    static constexpr std::chrono::milliseconds probe_interval{1000};
+    static constexpr std::uint64_t probe_id = UINT64_MAX; // never a batch's id
     const transport_options transport_opts_;
     std::unique_ptr<worker_state> state_;
+    notifier notifier_;
     std::thread worker_;
 
     std::atomic<bool> sleeping_{false};

@@ -4,6 +4,9 @@
 
 #include "event/foreign_record.h"
 
+#include <algorithm>
+#include <initializer_list>
+
 namespace seglog {
 
 namespace {
@@ -32,6 +35,13 @@ void with_scratch_error(Fn &&fn) {
     } guard;
     fn(scratch);
 }
+
+// Most events that arrive after close() were waiting in an spdlog::async_logger's queue when
+// the client closed: the message names the call that shuts down in the right order.
+constexpr std::string_view closed_message =
+    "event not accepted: the client is closed. An event logged before close() but still in an "
+    "spdlog::async_logger's queue is lost this way: call seglog::shutdown() (or spdlog::shutdown() "
+    "before close())";
 
 } // namespace
 
@@ -85,8 +95,7 @@ bool client::impl::enqueue_serialised(std::string_view record) {
         });
         return false;
     };
-    if (closed.load(std::memory_order_acquire))
-        return refuse(reason::closed, "event not accepted: the client is closed");
+    if (closed.load(std::memory_order_acquire)) return refuse(reason::closed, closed_message);
     if (record.size() > cfg.max_event_bytes) {
         return refuse(reason::event_too_large, "event not accepted: " + std::to_string(record.size()) +
                                                    " bytes, over the " + std::to_string(cfg.max_event_bytes) +
@@ -109,10 +118,10 @@ bool client::impl::enqueue_serialised(std::string_view record) {
                 {},
                 0};
         for (const auto &q : r.evicted) e.message_ids.emplace_back(detail::record_message_id(q.json.view()));
+        accounting.unbatched(r.evicted_parked); // out of a batch the worker held
         accounting.reject(e, true);
     }
-    if (r.result == detail::record_queue::outcome::closed)
-        return refuse(reason::closed, "event not accepted: the client is closed");
+    if (r.result == detail::record_queue::outcome::closed) return refuse(reason::closed, closed_message);
     if (r.result == detail::record_queue::outcome::full) {
         return refuse(reason::queue_full, queue_full_message);
     }
@@ -147,28 +156,41 @@ bool client::impl::enqueue_foreign(std::string_view record) {
 
 flush_result client::impl::flush(std::chrono::milliseconds timeout) {
     if (needs_restart.load(std::memory_order_relaxed)) restart_if_forked();
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
     const std::uint64_t target = queue.last_seq();
     if (!closed.load()) batcher.request_flush();
     const bool done = batcher.wait_settled(target, timeout);
+    // The callbacks of what settled have run when flush() returns (a slow one: until the timeout).
+    if (done) batcher.wait_callbacks(deadline);
     return {done, queue.pending_events()};
 }
 
 std::vector<std::string> client::impl::close(std::chrono::milliseconds timeout) {
     if (closed.exchange(true)) return {};
-    std::vector<std::string> out = batcher.stop(std::chrono::steady_clock::now() + timeout);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::vector<std::string> out = batcher.stop(deadline);
     // Events accepted while the worker was finishing (a producer past the closed check when
     // close() began) are handed back too; from here on the queue refuses everything.
-    for (auto &r : queue.close()) out.push_back(std::string(r.json.view()));
+    for (auto &r : queue.close()) {
+        out.push_back(std::string(r.json.view()));
+        r.json = detail::text_buffer{};
+    }
     if (!out.empty()) {
         error e{reason::undelivered_at_close,
-                std::to_string(out.size()) + " events not delivered before close() timed out; returned to the caller",
+                std::to_string(out.size()) +
+                    " events still pending when close() ended (not delivered within its timeout); returned to "
+                    "the caller",
                 {},
                 {},
                 {},
                 0};
         for (const auto &r : out) e.message_ids.emplace_back(detail::record_message_id(r));
-        accounting.returned(e);
+        accounting.count_returned(out.size());
+        batcher.notify([this, e = std::move(e)] { accounting.report(e); });
     }
+    // The callbacks still waiting run until the deadline, or a moment past it so that a close(0)
+    // still reports what it returns; a slow one is left running on its own thread.
+    batcher.stop_callbacks(std::max(deadline, std::chrono::steady_clock::now() + close_callback_grace));
     batcher.release_waiters();
     return out;
 }
@@ -176,6 +198,7 @@ std::vector<std::string> client::impl::close(std::chrono::milliseconds timeout) 
 seglog::stats client::impl::snapshot() const {
     seglog::stats s;
     accounting.fill(s);
+    s.callbacks_skipped = batcher.callbacks_skipped();
     s.accepted = queue.last_seq() - accepted_base;
     s.queued_events = queue.queued_events();
     s.queued_bytes = queue.queued_bytes();
@@ -218,6 +241,41 @@ void client::flush_async() noexcept {
 }
 std::vector<std::string> client::close(std::chrono::milliseconds timeout) { return impl_->close(timeout); }
 bool client::closed() const noexcept { return impl_->closed.load(); }
+
+std::string client::summary() const {
+    const seglog::stats s = stats();
+    auto count = [&](const char *label, std::uint64_t n, std::initializer_list<reason> reasons) {
+        std::string part = std::string(label) + " " + std::to_string(n);
+        std::string detail;
+        for (reason r : reasons) {
+            const std::uint64_t k = s.by_reason[static_cast<int>(r)];
+            if (k) detail += (detail.empty() ? "" : ", ") + std::string(to_string(r)) + " " + std::to_string(k);
+        }
+        return detail.empty() ? part : part + " (" + detail + ")";
+    };
+    std::string refused_reasons;
+    std::uint64_t refused = s.dropped;
+    std::string line = "delivered " + std::to_string(s.delivered) + ", " +
+                       count("failed", s.failed, {reason::rejected, reason::unauthorized, reason::retries_exhausted}) +
+                       ", evicted " + std::to_string(s.evicted) + ", returned " + std::to_string(s.returned) + ", ";
+    // Refusals: every reason but those of delivery and close; queue_full counts evictions too.
+    for (int i = 0; i < reason_count; ++i) {
+        const auto r = static_cast<reason>(i);
+        if (r == reason::rejected || r == reason::unauthorized || r == reason::retries_exhausted ||
+            r == reason::undelivered_at_close)
+            continue;
+        std::uint64_t k = s.by_reason[i];
+        if (r == reason::queue_full) k -= std::min(k, s.evicted);
+        if (k)
+            refused_reasons += (refused_reasons.empty() ? "" : ", ") + std::string(to_string(r)) + " " +
+                               std::to_string(k);
+    }
+    line += "refused " + std::to_string(refused);
+    if (!refused_reasons.empty()) line += " (" + refused_reasons + ")";
+    const std::uint64_t settled = s.delivered + s.failed + s.evicted + s.returned;
+    line += ", pending " + std::to_string(s.accepted > settled ? s.accepted - settled : 0);
+    return line;
+}
 seglog::stats client::stats() const { return impl_->snapshot(); }
 const seglog::config &client::config() const noexcept { return impl_->cfg; }
 const seglog::redactor *client::redaction() const noexcept { return impl_->redaction.get(); }

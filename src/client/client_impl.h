@@ -11,6 +11,8 @@
 #include "queue/record_queue.h"
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -44,6 +46,10 @@ struct SEGLOG_LOCAL client::impl {
     // collector is down, on the caller's thread.
     const std::string queue_full_message;
 
+    // How long close() lets queued callbacks run past its deadline at most: fast ones finish,
+    // a blocked one does not hold close().
+    static constexpr std::chrono::milliseconds close_callback_grace{100};
+
     std::atomic<bool> closed{false};
     std::atomic<bool> needs_restart{false}; // set in a forked child
     // accepted is not counted apart: every accepted event takes the queue's next sequence number,
@@ -54,6 +60,8 @@ struct SEGLOG_LOCAL client::impl {
 namespace detail {
 void register_client(client::impl *c);
 void unregister_client(client::impl *c);
+// Runs `fn` for every client alive in this process, under the registry's lock.
+void for_each_client(const std::function<void(client::impl &)> &fn);
 } // namespace detail
 
 } // namespace seglog

@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <functional>
 #include <mutex>
 #include <new>
 #include <vector>
@@ -34,6 +35,11 @@ void on_fork_child() {
 }
 
 } // namespace
+
+void for_each_client(const std::function<void(client::impl &)> &fn) {
+    std::lock_guard<std::mutex> lock(registry_mutex());
+    for (auto *c : registry()) fn(*c);
+}
 
 void register_client(client::impl *c) {
     static std::once_flag once;

@@ -70,9 +70,34 @@ void record_queue::notify_space() {
     space_.notify_all();
 }
 
-// Pushes out the oldest queued records until `bytes` more would fit; returns how many went.
-// Records already in a batch cannot be pushed out: they are on the wire.
-std::size_t record_queue::evict_oldest(std::size_t bytes, std::vector<queued_record> &evicted) {
+// The oldest record eviction may take: the head of a shard or of a parked batch, whichever has
+// the lowest seq. Records on the wire (in a request, or in a batch the worker holds
+// unparked) are out of reach.
+queued_record *record_queue::oldest_evictable(std::size_t &shard_index, bool &parked) {
+    queued_record *oldest = nullptr;
+    for (std::size_t i = 0; i < shard_count; ++i) {
+        shard &s = shards_[i];
+        if (s.head < s.records.size() && (!oldest || s.records[s.head].seq < oldest->seq)) {
+            oldest = &s.records[s.head];
+            shard_index = i;
+            parked = false;
+        }
+    }
+    for (std::size_t i = 0; i < parked_.size(); ++i) {
+        parked_batch &p = parked_[i];
+        if (p.head < p.records.size() && (!oldest || p.records[p.head].seq < oldest->seq)) {
+            oldest = &p.records[p.head];
+            shard_index = i;
+            parked = true;
+        }
+    }
+    return oldest;
+}
+
+// Pushes out the oldest records (queued or parked) until `bytes` more would fit; returns how
+// many went. evict_mutex_ is held.
+std::size_t record_queue::evict_oldest(std::size_t bytes, push_result &r) {
+    std::vector<queued_record> &evicted = r.evicted;
     std::unique_lock<std::mutex> locks[shard_count];
     for (std::size_t i = 0; i < shard_count; ++i) locks[i] = std::unique_lock<std::mutex>(shards_[i].mutex);
     std::size_t n = 0;
@@ -80,26 +105,50 @@ std::size_t record_queue::evict_oldest(std::size_t bytes, std::vector<queued_rec
         return pending_events_.load() + 1 <= limits_.max_events && pending_bytes_.load() + bytes <= limits_.max_bytes;
     };
     while (!fits()) {
-        shard *oldest = nullptr;
-        for (auto &s : shards_)
-            if (s.head < s.records.size() && (!oldest || s.records[s.head].seq < oldest->records[oldest->head].seq))
-                oldest = &s;
-        if (!oldest) break;
-        queued_record &q = oldest->records[oldest->head++];
-        const std::size_t size = q.json.size();
-        oldest->bytes -= size;
-        queued_events_.fetch_sub(1);
-        queued_bytes_.fetch_sub(size);
+        std::size_t index = 0;
+        bool parked = false;
+        if (!oldest_evictable(index, parked)) break;
+        std::size_t size = 0;
+        if (parked) {
+            parked_batch &p = parked_[index];
+            size = p.records[p.head].json.size();
+            evicted.push_back(std::move(p.records[p.head++]));
+            ++r.evicted_parked;
+        } else {
+            shard &s = shards_[index];
+            size = s.records[s.head].json.size();
+            evicted.push_back(std::move(s.records[s.head++]));
+            s.bytes -= size;
+            queued_events_.fetch_sub(1);
+            queued_bytes_.fetch_sub(size);
+            if (s.head == s.records.size()) {
+                s.records.clear();
+                s.head = 0;
+            }
+        }
         pending_events_.fetch_sub(1);
         pending_bytes_.fetch_sub(size);
-        evicted.push_back(std::move(q));
         ++n;
-        if (oldest->head == oldest->records.size()) {
-            oldest->records.clear();
-            oldest->head = 0;
-        }
     }
     return n;
+}
+
+void record_queue::park(std::uint64_t id, std::vector<queued_record> records) {
+    std::lock_guard<std::mutex> lock(evict_mutex_);
+    parked_.push_back({id, std::move(records), 0});
+}
+
+std::vector<queued_record> record_queue::unpark(std::uint64_t id) {
+    std::lock_guard<std::mutex> lock(evict_mutex_);
+    for (auto it = parked_.begin(); it != parked_.end(); ++it) {
+        if (it->id != id) continue;
+        std::vector<queued_record> left;
+        left.reserve(it->records.size() - it->head);
+        for (std::size_t j = it->head; j < it->records.size(); ++j) left.push_back(std::move(it->records[j]));
+        parked_.erase(it);
+        return left;
+    }
+    return {};
 }
 
 // A full queue, as the overflow policy says: refuse the record, push the oldest out, or wait for
@@ -110,7 +159,7 @@ bool record_queue::make_room(std::size_t bytes, push_result &r) {
     case overflow_policy::drop_oldest: {
         std::lock_guard<std::mutex> lock(evict_mutex_);
         while (!reserve(bytes)) {
-            if (evict_oldest(bytes, r.evicted) == 0) {
+            if (evict_oldest(bytes, r) == 0) {
                 r.result = outcome::full;
                 return false;
             }
@@ -192,7 +241,34 @@ record_queue::push_result record_queue::push(std::string_view record) {
     return r;
 }
 
-std::size_t record_queue::drain(std::vector<queued_record> &out) {
+// The oldest `max_events`, taken one by one across the shards (all locked): only when the worker
+// takes part of the queue, which is rare outside an outage or a burst.
+std::size_t record_queue::drain_oldest(std::vector<queued_record> &out, std::size_t max_events) {
+    std::unique_lock<std::mutex> locks[shard_count];
+    for (std::size_t i = 0; i < shard_count; ++i) locks[i] = std::unique_lock<std::mutex>(shards_[i].mutex);
+    std::size_t n = 0;
+    for (; n < max_events; ++n) {
+        shard *oldest = nullptr;
+        for (auto &s : shards_)
+            if (s.head < s.records.size() && (!oldest || s.records[s.head].seq < oldest->records[oldest->head].seq))
+                oldest = &s;
+        if (!oldest) break;
+        const std::size_t size = oldest->records[oldest->head].json.size();
+        out.push_back(std::move(oldest->records[oldest->head++]));
+        oldest->bytes -= size;
+        queued_events_.fetch_sub(1);
+        queued_bytes_.fetch_sub(size);
+        if (oldest->head == oldest->records.size()) {
+            oldest->records.clear();
+            oldest->head = 0;
+        }
+    }
+    return n;
+}
+
+std::size_t record_queue::drain(std::vector<queued_record> &out, std::size_t max_events) {
+    if (max_events == 0) return 0;
+    if (max_events < queued_events_.load()) return drain_oldest(out, max_events);
     const std::size_t first = out.size();
     for (std::size_t i = 0; i < shard_count; ++i) {
         shard &s = shards_[i];
@@ -297,6 +373,7 @@ void record_queue::reset_after_fork() {
     new (&space_mutex_) std::mutex();
     new (&space_) std::condition_variable();
     new (&evict_mutex_) std::mutex();
+    new (&parked_) std::vector<parked_batch>();
     new (&pool_mutex_) std::mutex();
     new (&pool_) std::vector<text_buffer>();
     blocked_.store(0);

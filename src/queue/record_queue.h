@@ -46,13 +46,22 @@ public:
         std::size_t queued_events = 0;  // queued (not yet drained) after this push
         std::size_t queued_bytes_before = 0, queued_bytes = 0;
         std::vector<queued_record> evicted; // drop_oldest: accepted records pushed out
+        std::size_t evicted_parked = 0;     // of those, how many were in a parked batch
     };
 
     explicit record_queue(limits l) : limits_(l) {}
 
     push_result push(std::string_view record);
-    // Moves every queued record to `out`, in acceptance order; returns how many.
-    std::size_t drain(std::vector<queued_record> &out);
+    // Moves the oldest queued records to `out`, at most `max_events` of them, in acceptance
+    // order; returns how many. The worker bounds what it takes: what sits in batches is out of
+    // drop_oldest's reach, so the rest stays here, where eviction finds it.
+    std::size_t drain(std::vector<queued_record> &out, std::size_t max_events = SIZE_MAX);
+    // drop_oldest while the worker holds its batches (an outage, a rate limit): the records of
+    // batch `id` are parked here, where eviction reaches them like queued ones (oldest first),
+    // instead of sitting out of reach until the hold ends. unpark() gives back what is left, in
+    // order (possibly nothing); the batch keeps its identity and retry history in the worker.
+    void park(std::uint64_t id, std::vector<queued_record> records);
+    std::vector<queued_record> unpark(std::uint64_t id);
     // Takes everything still queued (close, fork).
     std::vector<queued_record> take_all();
     // Refuses every later push (outcome::closed), wakes blocked producers and takes what is
@@ -92,7 +101,9 @@ private:
 
     bool reserve(std::size_t bytes); // takes budget for one record, or false
     void unreserve(std::size_t bytes);
-    std::size_t evict_oldest(std::size_t bytes, std::vector<queued_record> &evicted);
+    std::size_t evict_oldest(std::size_t bytes, push_result &r);
+    queued_record *oldest_evictable(std::size_t &shard_index, bool &parked); // all locks held
+    std::size_t drain_oldest(std::vector<queued_record> &out, std::size_t max_events);
     bool make_room(std::size_t bytes, push_result &r); // the overflow policy, for a full queue
     text_buffer copy_record(shard &s, std::unique_lock<std::mutex> &lock, std::string_view record);
     void notify_space();
@@ -116,6 +127,12 @@ private:
     std::vector<text_buffer> pool_;
     // drop_oldest: one evicting producer at a time, all shards locked while it looks
     std::mutex evict_mutex_;
+    struct parked_batch {
+        std::uint64_t id = 0;
+        std::vector<queued_record> records; // seq order; those before `head` were evicted
+        std::size_t head = 0;
+    };
+    std::vector<parked_batch> parked_; // under evict_mutex_
     // drain(): per-shard vectors handed back and forth, so capacity survives (drainer only)
     std::vector<queued_record> drained_[shard_count];
 };
