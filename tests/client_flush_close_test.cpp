@@ -221,7 +221,7 @@ TEST_CASE("close while producers are still calling: every accepted event is deli
 
 TEST_CASE("close() after failures: nothing returned, and summary() counts them as failed, by reason") {
     pipeline p(segment_config);
-    p.col.set_default(401);
+    p.col.set_default(400); // each event refused for good once alone: rejected
     seglog::client &cl = p.start();
     p.track_n(3);
     REQUIRE_FALSE(cl.track(seglog::user("u-1"), "")); // refused at the call: missing_event
@@ -229,5 +229,5 @@ TEST_CASE("close() after failures: nothing returned, and summary() counts them a
     p.close_within(1s);
     CHECK(p.l.returned.empty()); // close() hands back only what was still pending
     CHECK(cl.summary() ==
-          "delivered 0, failed 3 (unauthorized 3), evicted 0, returned 0, refused 1 (missing_event 1), pending 0");
+          "delivered 0, failed 3 (rejected 3), evicted 0, returned 0, refused 1 (missing_event 1), pending 0");
 }

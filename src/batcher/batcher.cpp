@@ -313,6 +313,11 @@ void batcher::handle(worker_state &w, http_response &r, clock::time_point now) {
         break;
     case verdict::drop: settle_failed(b, d.drop_reason, r.status, r.body); break;
     }
+    // A hold starts now, not at the next turn: on_attempt then sees the batches within
+    // drop_oldest's reach already.
+    if (!w.close_started && now < w.paused_until) park_or_resume(w, true);
+    acc_.count_attempt(attempt);
+    notify([this, attempt] { acc_.notify_attempt(attempt); });
 }
 
 void batcher::notice(worker_state &w, const http_response &r, const batch &b, const decision &d) {
@@ -355,11 +360,6 @@ void batcher::fit_body_limit(worker_state &w, batch &b) {
         rest.not_before = b.not_before;
         w.ready.push_front(std::move(rest));
     }
-    // A hold starts now, not at the next turn: on_attempt then sees the batches within
-    // drop_oldest's reach already.
-    if (!w.close_started && now < w.paused_until) park_or_resume(w, true);
-    acc_.count_attempt(attempt);
-    notify([this, attempt] { acc_.notify_attempt(attempt); });
 }
 
 void batcher::publish_progress(worker_state &w) {
