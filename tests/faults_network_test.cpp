@@ -125,4 +125,36 @@ TEST_CASE("outage under a minute-long backoff: a probe finds the collector back,
     p.reconcile({false, xrc::at_least});
 }
 
+TEST_CASE("a probe answered while the key is refused: the configuration hold stays, no request every second") {
+    pipeline p;
+    p.col.stop();
+    p.cfg.max_attempts = 1000;
+    p.cfg.max_retry_time = 3600s; // past the ten-minute hold: the events wait, close() returns them
+    p.cfg.backoff_base = 60s;
+    p.cfg.backoff_cap = 60s;
+    p.cfg.max_in_flight = 1;
+    seglog::client &c = p.start();
+    p.track_n(100); // two batches
+    c.flush_async();
+    REQUIRE(p.wait_until([&] { return p.l.failed_attempts() >= 2; })); // held on a minute's backoff
+    p.col.set_default(401);
+    p.col.start();
+    // A probe finds the collector answering, the batches go and meet the 401: a configuration
+    // hold of ten minutes, said once.
+    REQUIRE(p.wait_until([&] { return !p.l.errors_with(reason::config_error).empty(); }));
+    auto batch_requests = [&] {
+        std::size_t n = 0;
+        for (const auto &r : p.col.requests()) n += r.events > 0;
+        return n;
+    };
+    const std::size_t sent = batch_requests();
+    // Were probes to go on during the hold, the next (a second later) would lift it and the
+    // batches would meet the 401 again: three seconds are enough to see it happen.
+    CHECK_FALSE(p.col.wait_for([&] { return batch_requests() > sent; }, 3s));
+    CHECK(p.l.errors_with(reason::config_error).size() == 1);
+    p.close_within(1s);
+    CHECK(p.stats().returned == 100);
+    p.reconcile({false, xrc::at_least});
+}
+
 } // TEST_SUITE("faults")

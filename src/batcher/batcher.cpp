@@ -175,7 +175,9 @@ void batcher::send_due(worker_state &w, clock::time_point now) {
 }
 
 // Due when every batch left waits on a backoff (a failure streak, nothing under way, no rate
-// limit the server asked for, no configuration hold) and probe_interval has passed since the last request failed.
+// limit the server asked for) and probe_interval has passed since the last request failed. Not
+// during a configuration hold: an answer to the probe would lift it, and the batches would meet
+// the same refusal every second instead of waiting for the configuration to change.
 bool batcher::probe_due(const worker_state &w, clock::time_point now, bool stopping) const {
     return !stopping && w.consecutive_failures > 0 && !w.probe_in_flight && w.in_flight.empty() &&
            now >= w.rate_limited_until && now >= w.config_hold_until && now >= w.next_probe &&
@@ -197,9 +199,7 @@ void batcher::handle_probe(worker_state &w, const http_response &r, clock::time_
     w.probe_in_flight = false;
     w.next_probe = now + probe_interval;
     const verdict v = classify(r.status, std::nullopt, cfg_).what;
-    // A configuration error (a refused key, a redirect) is no sign the collector is back: the
-    // hold it puts on stays.
-    if (r.status == 0 || v == verdict::retry || v == verdict::rate_limited || v == verdict::config_hold) return;
+    if (r.status == 0 || v == verdict::retry || v == verdict::rate_limited) return;
     w.consecutive_failures = 0;
     w.paused_until = std::min(w.paused_until, w.rate_limited_until);
     for (auto &b : w.ready) b.not_before = std::min(b.not_before, now);
