@@ -87,23 +87,28 @@ void check_classify(int status, std::optional<milliseconds> ra, const seglog::co
     const bool retryable = status == 0 || status == 408 || status == 410 || status == 460 ||
                            (status >= 500 && status < 600 && status != 501 && status != 505 && status != 511);
     verdict expected;
+    const bool config_problem = status == 401 || status == 403 || (status >= 300 && status < 400);
     if (status >= 200 && status < 300) expected = verdict::delivered;
+    else if (config_problem) expected = verdict::config_hold;
     else if (status == 429 || (retryable && ra)) expected = verdict::rate_limited;
     else if (retryable) expected = verdict::retry;
     else if (status == 400 || status == 413) expected = verdict::split;
     else expected = verdict::drop;
     CHECK(d.what == expected, what);
-    if (d.what == verdict::drop)
+    if (d.what == verdict::drop) CHECK(d.drop_reason == seglog::reason::rejected, what);
+    if (d.what == verdict::config_hold) {
         CHECK(d.drop_reason ==
-                  (status == 401 || status == 403 ? seglog::reason::unauthorized : seglog::reason::rejected),
+                  (status == 401 || status == 403 ? seglog::reason::unauthorized : seglog::reason::config_error),
               what);
+        CHECK(d.wait == seglog::detail::config_error_pause, what);
+    }
     if (d.what == verdict::rate_limited) {
         CHECK(d.wait <= cfg.retry_after_cap && d.wait >= std::min(cfg.backoff_base, cfg.retry_after_cap), what);
         if (!ra && status == 429)
             CHECK(d.wait == std::clamp(cfg.retry_after_default, std::min(cfg.backoff_base, cfg.retry_after_cap),
                                        cfg.retry_after_cap),
                   what);
-    } else {
+    } else if (d.what != verdict::config_hold) {
         CHECK(d.wait.count() == 0, what);
     }
 }

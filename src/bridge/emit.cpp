@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <new>
 #include <typeinfo>
 
 namespace seglog {
@@ -148,8 +149,11 @@ void emit(spdlog::logger &logger, event_fields f) {
 void mark_call_site(const char *file, int line) noexcept { marked_site = {file, line}; }
 
 spdlog::logger &missing_logger() noexcept {
-    // Never destroyed: a macro may run during static destruction, after a local static is gone.
-    static spdlog::logger *const none = new spdlog::logger("(no logger)");
+    // Never destroyed (built in static storage, no destructor runs): a macro may run during
+    // static destruction, after a local static object is gone. Building it allocates only the
+    // name, once; failing that ends the process, as any allocation failure in a noexcept path.
+    alignas(spdlog::logger) static unsigned char storage[sizeof(spdlog::logger)];
+    static spdlog::logger *const none = ::new (static_cast<void *>(storage)) spdlog::logger("(no logger)");
     return *none;
 }
 
