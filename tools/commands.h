@@ -11,5 +11,7 @@ struct command {
 };
 
 int collector_main(int argc, char **argv);
+// `seglog plan generate` (argv[0] is "generate"): typed functions from a tracking plan.
+int plan_generate_main(int argc, char **argv);
 
 } // namespace seglog::tools

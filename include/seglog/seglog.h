@@ -17,4 +17,5 @@
 #include <seglog/sinks/segment_sink.h>
 #include <seglog/stats.h>
 #include <seglog/tracking.h>
+#include <seglog/typed.h>
 #include <seglog/version.h>
