@@ -117,6 +117,31 @@ TEST_CASE("wrong arguments: exit 2; an output that cannot be written: exit 3") {
     CHECK(run_tool({"plan", "generate", "--help"}, err).status == 0);
 }
 
+TEST_CASE("the Public API form gives the same functions; an event without properties takes none") {
+    generation g;
+    const run_result r = g.generate(R"({"data": {"trackingPlan": {"rules": [
+        {"type": "TRACK", "key": "Order Completed", "version": 1, "jsonSchema": {"properties": {"properties": {
+            "properties": {"order_id": {"type": "string"}}, "required": ["order_id"]}}}},
+        {"type": "TRACK", "key": "App Opened", "version": 1, "jsonSchema": {}},
+        {"type": "IDENTIFY", "version": 1, "jsonSchema": {"properties": {"traits": {"properties": {
+            "plan": {"type": "string"}}}}}},
+        {"type": "PAGE", "key": "Home", "version": 1, "jsonSchema": {}}]}}})",
+                                    "shop::events");
+    INFO(r.err);
+    REQUIRE(r.status == 0);
+    const std::string header = read_file(g.header());
+    for (const char *decl :
+         {"namespace shop::events {",
+          "inline void order_completed(::spdlog::logger &seglog_logger, const ::seglog::identity &seglog_who, "
+          "::std::string_view order_id, const ::seglog::call_options &seglog_call = {}) {",
+          "inline void app_opened(::spdlog::logger &seglog_logger, const ::seglog::identity &seglog_who, const "
+          "::seglog::call_options &seglog_call = {}) {",
+          "inline void identify(::spdlog::logger &seglog_logger, const ::seglog::identity &seglog_who, const "
+          "identify_options &seglog_options = {}, const ::seglog::call_options &seglog_call = {}) {",
+          "// Not generated: a page rule (\"Home\"): no function (checked at run time)."})
+        CHECK_MESSAGE(header.find(decl) != std::string::npos, decl << "\n" << header);
+}
+
 TEST_CASE("colliding and non-identifier names are mangled deterministically, and the header compiles") {
     generation g;
     const std::string plan = R"({"rules": {"events": [
