@@ -12,6 +12,7 @@ namespace {
 
 const seglog::tools::command commands[] = {
     {"collector", "run a local Segment-compatible collector (POST /v1/batch)", seglog::tools::collector_main},
+    {"plan", "check events against a tracking plan (seglog plan check)", seglog::tools::plan_main},
 };
 
 void usage(std::FILE *out) {
