@@ -143,3 +143,31 @@ TEST_CASE("definitions and local $ref, recursion included, are compiled once and
     CHECK(failures(schema, json::parse(R"({"v": 1, "next": {"v": 2, "next": {"v": "x"}}})")) ==
           std::vector<violation>{{"/next/next/v", "type"}});
 }
+
+TEST_CASE("bounds written as floats, huge ones included, are read as counts") {
+    CHECK(failures(json::parse(R"({"maxLength": 2.0})"), "abc") == std::vector<violation>{{"", "maxLength"}});
+    CHECK(failures(json::parse(R"({"maxLength": 1e300, "minItems": 1e300})"), "abc").empty());
+    CHECK(failures(json::parse(R"({"minItems": 1e300})"), json::array()) == std::vector<violation>{{"", "minItems"}});
+    CHECK(failures(json::parse(R"({"maxLength": 2})"), "\xc3\xa9\xc3\xa9").empty()); // two code points
+}
+
+TEST_CASE("a $ref loop that never descends into the value is refused; a deep value fails at a bounded depth") {
+    for (const char *schema :
+         {R"({"$ref": "#"})", R"({"allOf": [{"$ref": "#"}]})",
+          R"({"definitions": {"a": {"$ref": "#/definitions/b"}, "b": {"not": {"$ref": "#/definitions/a"}}},
+                                   "properties": {"x": {"$ref": "#/definitions/a"}}})"}) {
+        CAPTURE(schema);
+        CHECK_THROWS_WITH_AS(compiled_schema(json::parse(schema), "test"),
+                             "test: schema at \"\": \"$ref\" loops back to itself without descending into the value",
+                             seglog::config_error);
+    }
+    compiled_schema nested(json::parse(R"({"items": {"$ref": "#"}})"), "test");
+    json deep = json::array();
+    for (int i = 0; i < 100000; ++i) deep = json::array({std::move(deep)});
+    CHECK_FALSE(nested.validate(deep));
+    std::vector<violation> found;
+    CHECK_FALSE(nested.validate(deep, &found));
+    REQUIRE(found.size() == 1);
+    CHECK(found[0].keyword == "depth");
+    CHECK(found[0].pointer.size() == 129 * 2);
+}

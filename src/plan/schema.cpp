@@ -17,6 +17,9 @@ using json = nlohmann::json;
 
 namespace {
 
+// Deeper values fail with the keyword "depth" (events are refused past 32 levels anyway).
+constexpr int max_depth = 128;
+
 enum type_bit : unsigned {
     t_null = 1,
     t_boolean = 2,
@@ -149,6 +152,7 @@ struct compiled_schema::impl {
     std::regex regex_of(const json &value, const std::string &ptr, const std::string &key) const;
     unsigned types_of(const json &value, const std::string &ptr) const;
     void resolve_refs();
+    void refuse_cycles(int index, std::vector<char> &state) const;
 
     struct walk;
     bool check(int index, const json &v, walk &w) const;
@@ -168,6 +172,7 @@ struct compiled_schema::impl::walk {
     };
     std::vector<segment> path;
     std::vector<violation> *out;
+    int depth = 0; // nesting of the value being checked: bounded, so a deep value cannot exhaust the stack
 
     bool fail(const char *keyword) {
         if (out) out->push_back({pointer(), keyword});
@@ -180,9 +185,11 @@ struct compiled_schema::impl::walk {
     }
     // Without a report to fill the location is not needed: nothing is kept, nothing allocated.
     void push(segment s) {
+        ++depth;
         if (out) path.push_back(s);
     }
     void pop() {
+        --depth;
         if (out) path.pop_back();
     }
     // Whether the walk stops at the first failure (nothing to collect).
@@ -297,7 +304,10 @@ bool compiled_schema::impl::compile_array_keyword(node &n, const std::string &ke
 
 std::size_t compiled_schema::impl::count_of(const json &value, const std::string &at, const std::string &key) const {
     if (!is_integral(value) || value.get<double>() < 0) fail(at, "\"" + key + "\" must be a non-negative integer");
-    return value.get<std::size_t>();
+    if (value.is_number_unsigned() || value.is_number_integer()) return value.get<std::size_t>();
+    // A bound written as a float may be past what size_t holds: it then bounds nothing.
+    double d = value.get<double>();
+    return d >= 1.8e19 ? SIZE_MAX : static_cast<std::size_t>(d);
 }
 
 double compiled_schema::impl::number_of(const json &value, const std::string &at, const std::string &key) const {
@@ -361,11 +371,28 @@ void compiled_schema::impl::resolve_refs() {
     }
 }
 
+// A cycle of $ref (through allOf, anyOf, oneOf, not) that stays at one location of the value
+// would recurse forever while checking: refused at load. `state`: 0 unseen, 1 on the path, 2 done.
+void compiled_schema::impl::refuse_cycles(int index, std::vector<char> &state) const {
+    auto &mark = state[static_cast<std::size_t>(index)];
+    if (mark == 2) return;
+    if (mark == 1) fail("", "\"$ref\" loops back to itself without descending into the value");
+    mark = 1;
+    const node &n = nodes[static_cast<std::size_t>(index)];
+    if (n.ref >= 0) refuse_cycles(n.ref, state);
+    for (const auto *list : {&n.all_of, &n.any_of, &n.one_of})
+        for (int child : *list) refuse_cycles(child, state);
+    if (n.not_schema >= 0) refuse_cycles(n.not_schema, state);
+    state[static_cast<std::size_t>(index)] = 2;
+}
+
 compiled_schema::compiled_schema(const json &schema, const std::string &where) : impl_(std::make_unique<impl>()) {
     impl_->document = schema;
     impl_->where = where;
     impl_->compile(impl_->document, "");
     impl_->resolve_refs();
+    std::vector<char> state(impl_->nodes.size(), 0);
+    for (int i = 0; i < static_cast<int>(impl_->nodes.size()); ++i) impl_->refuse_cycles(i, state);
 }
 
 compiled_schema::~compiled_schema() = default;
@@ -373,13 +400,14 @@ compiled_schema::compiled_schema(compiled_schema &&) noexcept = default;
 compiled_schema &compiled_schema::operator=(compiled_schema &&) noexcept = default;
 
 bool compiled_schema::validate(const json &value, std::vector<violation> *out) const {
-    impl::walk w{{}, out};
+    impl::walk w{{}, out, 0};
     return impl_->check(0, value, w);
 }
 
 bool compiled_schema::impl::check(int index, const json &v, walk &w) const {
     const node &n = nodes[static_cast<std::size_t>(index)];
     if (n.boolean >= 0) return n.boolean == 1 || w.fail("false");
+    if (w.depth > max_depth) return w.fail("depth");
     if (n.ref >= 0) return check(n.ref, v, w);
     if (n.types && !has_type(n.types, v)) return w.fail("type");
     bool ok = true;
@@ -485,7 +513,7 @@ bool compiled_schema::impl::check_combinators(const node &n, const json &v, walk
         ok = check(child, v, w) && ok;
         if (!ok && w.stop()) return false;
     }
-    walk quiet{{}, nullptr}; // the branches of anyOf, oneOf and not report as one failure
+    walk quiet{{}, nullptr, w.depth}; // the branches of anyOf, oneOf and not report as one failure
     if (!n.any_of.empty()) {
         bool any = false;
         for (int child : n.any_of) any = any || check(child, v, quiet);
