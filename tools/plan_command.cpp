@@ -35,12 +35,21 @@ const plan_command plan_commands[] = {
     {"check", "check a JSON-lines file of events against a tracking plan", plan_check_main},
 };
 
+// A string of the event as one printable line: control characters (a newline in a name) become '?'.
+std::string printable(const nlohmann::json &event, const char *key) {
+    auto it = event.find(key);
+    if (it == event.end() || !it->is_string()) return {};
+    std::string text = it->get<std::string>();
+    for (char &c : text)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    return text;
+}
+
 std::string event_label(const nlohmann::json &event) {
-    std::string type = event.value("type", std::string("?"));
-    for (const char *key : {"event", "name"}) {
-        auto it = event.find(key);
-        if (it != event.end() && it->is_string()) return type + " \"" + it->get<std::string>() + "\"";
-    }
+    std::string type = printable(event, "type");
+    if (type.empty()) type = "(no type)";
+    for (const char *key : {"event", "name"})
+        if (std::string name = printable(event, key); !name.empty()) return type + " \"" + name + "\"";
     return type;
 }
 
@@ -51,9 +60,13 @@ bool check_line(const detail::plan::checker &plan, const std::string &text, std:
         std::printf("line %zu: not a JSON object\n", number);
         return true;
     }
+    std::string label = event_label(event);
+    if (auto type = event.find("type"); type == event.end() || !type->is_string()) {
+        std::printf("line %zu: %s: not a Segment event (\"type\" missing or not a string)\n", number, label.c_str());
+        return true;
+    }
     detail::plan::check_result result;
     if (plan.check(event, &result)) return false;
-    std::string label = event_label(event);
     if (result.unplanned) std::printf("line %zu: %s: unplanned event\n", number, label.c_str());
     for (const auto &v : result.violations)
         std::printf("line %zu: %s: %s: %s\n", number, label.c_str(),
