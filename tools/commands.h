@@ -11,6 +11,9 @@ struct command {
 };
 
 int collector_main(int argc, char **argv);
+// `seglog plan <subcommand>` (plan_command.cpp) and its subcommands.
+int plan_main(int argc, char **argv);
+int plan_check_main(int argc, char **argv);
 // `seglog plan generate` (argv[0] is "generate"): typed functions from a tracking plan.
 int plan_generate_main(int argc, char **argv);
 

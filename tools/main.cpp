@@ -12,6 +12,7 @@ namespace {
 
 const seglog::tools::command commands[] = {
     {"collector", "run a local Segment-compatible collector (POST /v1/batch)", seglog::tools::collector_main},
+    {"plan", "a tracking plan: check events against it, generate typed functions", seglog::tools::plan_main},
 };
 
 void usage(std::FILE *out) {
@@ -36,8 +37,6 @@ int main(int argc, char **argv) {
         std::printf("seglog %s\n", seglog::version);
         return 0;
     }
-    if (argc > 2 && !std::strcmp(name, "plan") && !std::strcmp(argv[2], "generate"))
-        return seglog::tools::plan_generate_main(argc - 2, argv + 2);
     for (const auto &c : commands)
         if (!std::strcmp(name, c.name)) return c.run(argc - 1, argv + 1);
     std::fprintf(stderr, "seglog: unknown command '%s'\n\n", name);
