@@ -7,7 +7,7 @@
 // Each queue shard writes its own segment file (seg-<n>.log, n rising across the spool's
 // life), preallocated and mapped whole: an append is a copy under the shard's lock the queue
 // already holds, never a system call; only opening the next segment is. A record is
-//   [commit u32][length u32][crc32 u32][settled u32][stamp u64][payload, padded to 8]
+//   [commit u32][length u32][crc32c u32][settled u32][stamp u64][payload, padded to 8]
 // and its commit word is stored last, with release order: a record the kill tore has no
 // commit word. Settling stores a mark in the header (the worker, no system call); the
 // segment whose records are all settled, and to which nothing more is appended, is unmapped
@@ -38,7 +38,7 @@ extern spool_extend_fn spool_extend;
 struct spool_record_header {
     std::uint32_t commit;  // commit_mark once the rest is written
     std::uint32_t length;  // payload bytes
-    std::uint32_t crc;     // crc32 of the stamp's 8 bytes and the payload
+    std::uint32_t crc;     // crc32c of the stamp's 8 bytes and the payload
     std::uint32_t settled; // settled_mark once settled
     std::uint64_t stamp;   // spool-wide acceptance order, across runs
 };

@@ -22,7 +22,7 @@ struct spool_segment {
 
 inline constexpr std::size_t spool_align(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
 
-// The checksum a record carries: crc32 of its stamp (8 bytes, as stored) and its payload.
+// The checksum a record carries: CRC-32C of its stamp (8 bytes, as stored) and its payload.
 std::uint32_t spool_crc(std::uint64_t stamp, const char *payload, std::size_t length);
 
 std::string spool_segment_name(std::uint64_t number);
