@@ -96,6 +96,7 @@ TEST_CASE("a full spool refuses the event as queue_full, naming the spool") {
     p.col.stop(); // nothing settles: the spool fills up
     p.cfg.spool_dir = spool;
     p.cfg.spool_max_bytes = 1 << 20;
+    p.cfg.max_attempts = 1000; // however slow the filling, no batch gives up meanwhile
     p.start();
     int accepted = 0;
     while (p.push(accepted)) ++accepted;
