@@ -15,7 +15,7 @@
 //
 //   bench_call_latency [--bursts 20000] [--burst 32] [--pause-us 200] [--timing burst|call]
 //                      [--worker-nice N] [--off-calls 100000000] [--properties flat|nested|nested-json]
-//                      [--only up|down|2t|2t-down|async|async-down|spdlog|off|paired]
+//                      [--only up|down|2t|2t-down|async|async-down|spdlog|off|paired] [--spool DIR]
 #include "bench_util.h"
 #include "collector.h"
 
@@ -43,6 +43,7 @@ struct options {
     int worker_nice = -1;    // --worker-nice N; -1: the config's default
     int warmup_bursts = 200; // first-use growth of per-thread buffers, connection set-up
     property_set props = property_set::flat;
+    std::string spool_dir; // --spool DIR: each run's client keeps a durable spool under DIR
 };
 
 double timer_ns = 0; // median cost of an empty now()..now() bracket
@@ -169,6 +170,8 @@ void run(const char *label, bool async, int threads, bool collector_up, const op
     cfg.backoff_base = std::chrono::milliseconds(50); // collector down: keep retrying at a steady pace
     cfg.backoff_cap = std::chrono::milliseconds(200);
     if (o.worker_nice >= 0) cfg.worker_nice = o.worker_nice;
+    static int runs = 0;
+    if (!o.spool_dir.empty()) cfg.spool_dir = o.spool_dir + "/run-" + std::to_string(++runs); // one owner each
     if (!collector_up) col.stop();
 
     std::shared_ptr<spdlog::logger> logger;
@@ -269,6 +272,7 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "bench_call_latency: --properties takes flat, nested or nested-json\n");
         return 2;
     }
+    o.spool_dir = bench::arg(argc, argv, "--spool", "");
     const std::string only = bench::arg(argc, argv, "--only", "");
     auto want = [&](const char *name) { return only.empty() || only == name; };
     seglog::set_error_handler([](const error &) {}); // counted in stats; not printed mid-run
@@ -282,6 +286,7 @@ int main(int argc, char **argv) {
                 o.each_call ? "each call timed on its own (one sample per call)"
                             : "each burst timed as a whole (one sample per burst: burst time / calls)",
                 o.worker_nice >= 0 ? o.worker_nice : config{}.worker_nice, timer_ns);
+    if (!o.spool_dir.empty()) std::printf("durable spool under %s\n", o.spool_dir.c_str());
     if (want("up")) run("1 thread, sync logger, collector up", false, 1, true, o);
     if (want("down")) run("1 thread, sync logger, collector down", false, 1, false, o);
     if (want("2t")) run("2 threads, sync logger, collector up", false, 2, true, o);

@@ -46,6 +46,24 @@ struct SEGLOG_API destination {
 // caller waits up to block_timeout for room, then the event is refused as queue_full.
 enum class overflow_policy { drop_newest, drop_oldest, block };
 
+// When the durable spool (config::spool_dir) asks the kernel to write its pages to the disk.
+// Every record is in the spool's shared file mapping the moment the call returns, so it
+// survives the death of the process whatever this says; the policy is about power loss and
+// kernel crashes. none: the kernel writes back when it likes (Linux: about 30 s). batch: the
+// worker syncs the spool before sending each batch. interval: the worker syncs every `every`.
+// docs/spool.md has the cost of each.
+struct SEGLOG_API spool_sync_policy {
+    enum class kind { none, batch, interval };
+    kind type = kind::none;
+    std::chrono::milliseconds every{0}; // for kind::interval, at least 1 ms
+
+    // Parses "none", "batch" or an interval in milliseconds ("250"); throws config_error.
+    static spool_sync_policy parse(const std::string &text);
+    // The text parse() reads.
+    std::string to_string() const;
+    bool operator==(const spool_sync_policy &o) const { return type == o.type && every == o.every; }
+};
+
 // Thrown by config loading and by attach()/client construction for a wrong configuration.
 // The message names the source (file or variable), the key and the bad value; never the write key.
 // Also thrown by file_event_sink when its file cannot be opened, and by redactor for a
@@ -121,6 +139,12 @@ struct SEGLOG_API config {
 
     // --- development
     bool echo_events_to_log = false; // demux also renders events as log lines
+
+    // --- durable spool (docs/spool.md): every accepted event is kept in files under this
+    // directory until it is settled, and recovered by the next client on the same directory.
+    std::string spool_dir;                       // SEGLOG_SPOOL_DIR; empty: no spool
+    std::size_t spool_max_bytes = 1024ull << 20; // files of the spool at most (1 GiB); full: overflow policy
+    spool_sync_policy spool_sync;                // file key "spool_sync": "none", "batch" or ms
 
     // Where a value came from, by file key ("host" -> "SEGMENT_HOST"), so that validate()
     // can name it. Filled by from_env/from_file; values set in code have no entry.

@@ -60,9 +60,14 @@ enum class reason : std::uint8_t {
                           // HTTP status) until a delivery succeeds; no message_ids, never counted
     reentrant_call,       // tracked (a macro or a client call) from inside a seglog callback:
                           // on_error, on_delivered, on_attempt or the set_error_handler handler
+    spool_error,          // a notice, not a loss: the durable spool could not take events (a
+                          // segment could not be created or extended: disk full, directory
+                          // removed or read-only) and they go on in memory only, counted in
+                          // stats().spool_unspooled; or recovery skipped corrupt records,
+                          // counted in stats().spool_corrupt. Never counted in by_reason
 };
 // The number of reasons: the size of the by_reason arrays, indexed by static_cast<int>(reason).
-inline constexpr int reason_count = static_cast<int>(reason::reentrant_call) + 1;
+inline constexpr int reason_count = static_cast<int>(reason::spool_error) + 1;
 
 // Stable snake_case name of a reason, as used in stats() and messages.
 // The enumerator's own name ("queue_full"); "unknown" for a value outside the enumeration.

@@ -174,6 +174,22 @@ void batcher::send_due(worker_state &w, clock::time_point now) {
     }
 }
 
+void batcher::sync_spool(worker_state &w, clock::time_point now) {
+    spool *sp = queue_.attached_spool();
+    if (!sp) return;
+    switch (cfg_.spool_sync.type) {
+    case spool_sync_policy::kind::none: return;
+    case spool_sync_policy::kind::batch:
+        if (std::any_of(w.ready.begin(), w.ready.end(), [&](const batch &b) { return b.sends == 0; })) sp->sync();
+        return;
+    case spool_sync_policy::kind::interval:
+        if (now < w.next_sync) return;
+        if (sp->events() > 0) sp->sync();
+        w.next_sync = now + cfg_.spool_sync.every;
+        return;
+    }
+}
+
 // Due when every batch left waits on a backoff (a failure streak, nothing under way, no rate
 // limit the server asked for) and probe_interval has passed since the last request failed. Not
 // during a configuration hold: an answer to the probe would lift it, and the batches would meet
@@ -395,11 +411,13 @@ std::vector<std::string> batcher::take_everything(worker_state &w) {
     out.reserve(all.size());
     for (auto &r : all) {
         bytes += r.json.size();
-        out.push_back(std::string(r.json.view()));
+        // A record in the spool stays there, unsettled: the next start sends it.
+        if (r.spooled) ++left_in_spool_;
+        else out.push_back(std::string(r.json.view()));
         r.json = text_buffer{}; // freed as it is copied: close() never holds the budget twice
     }
     acc_.unbatched_all();
-    queue_.release(out.size(), bytes);
+    queue_.release(all.size(), bytes);
     return out;
 }
 
@@ -454,6 +472,8 @@ milliseconds batcher::sleep_time(const worker_state &w, clock::time_point now, b
     if (w.consecutive_failures > 0 && !w.probe_in_flight && (!w.ready.empty() || !w.parked.empty()))
         wake = std::min(wake, std::max(w.next_probe, w.rate_limited_until));
     if (stopping) wake = std::min(wake, close_deadline_);
+    if (cfg_.spool_sync.type == spool_sync_policy::kind::interval && queue_.attached_spool())
+        wake = std::min(wake, std::max(w.next_sync, now));
     return wake > now ? std::chrono::ceil<milliseconds>(wake - now) : milliseconds{0};
 }
 
@@ -483,6 +503,7 @@ void batcher::run() {
             w.paused_until = w.config_hold_until;
             for (auto &b : w.ready) b.not_before = std::max(now, w.config_hold_until);
         }
+        sync_spool(w, now);
         send_due(w, now);
         if (probe_due(w, now, stopping)) send_probe(w, now);
         publish_progress(w);

@@ -74,6 +74,8 @@ public:
     // After stop(): runs the callbacks still waiting until `deadline`, skips the rest (close()).
     void stop_callbacks(std::chrono::steady_clock::time_point deadline) { notifier_.stop(deadline); }
     std::uint64_t callbacks_skipped() const { return notifier_.skipped(); }
+    // After stop(): the events it left in the spool instead of returning them.
+    std::size_t left_in_spool() const { return left_in_spool_; }
 
     // After fork() in the child: no worker thread exists here. Forgets it and its state (the
     // transport's connections are the parent's) without touching them; start() begins anew.
@@ -108,6 +110,7 @@ private:
         // every probe_interval asks whether the collector answers again.
         clock::time_point next_probe{};
         bool probe_in_flight = false;
+        clock::time_point next_sync{}; // spool_sync interval: when the spool is synced next
     };
 
     void run();
@@ -124,6 +127,8 @@ private:
     void handle_probe(worker_state &w, const http_response &r, clock::time_point now);
     std::size_t drain_room(const worker_state &w) const;
     void send_due(worker_state &w, clock::time_point now);
+    // The spool's sync policy: before a batch's first attempt (batch), or every interval.
+    void sync_spool(worker_state &w, clock::time_point now);
     void handle(worker_state &w, http_response &r, clock::time_point now);
     // What to say about a failed attempt (and a refused gzip) before its verdict is applied.
     void notice(worker_state &w, const http_response &r, const batch &b, const decision &d);
@@ -162,6 +167,7 @@ private:
     std::atomic<bool> stop_requested_{false};
     clock::time_point close_deadline_{};
     std::vector<std::string> returned_at_close_;
+    std::size_t left_in_spool_ = 0;
 
     // Progress, for flush(): every record with seq < low_water_ is settled.
     std::mutex progress_mutex_;

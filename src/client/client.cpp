@@ -51,8 +51,52 @@ client::impl::impl(seglog::config c)
       batcher(cfg, queue, accounting),
       queue_full_message("event not accepted: the queue is full (" + std::to_string(cfg.max_queue_events) +
                          " events / " + std::to_string(cfg.max_queue_bytes) + " bytes)") {
+    if (!cfg.spool_dir.empty()) open_spool();
     detail::register_client(this);
     batcher.start();
+}
+
+// Takes the spool and queues what it holds unsettled, oldest first, before any new event.
+void client::impl::open_spool() {
+    detail::spool_recovery_report found;
+    spool = std::make_unique<detail::spool>(detail::spool::options{cfg.spool_dir, cfg.spool_max_bytes,
+                                                                   detail::record_queue::shard_count},
+                                            found);
+    queue.attach_spool(spool.get());
+    for (auto &r : found.records) batcher.on_accepted(queue.push_recovered(r.json, std::move(r.ref)));
+    spool_recovered = found.records.size();
+    spool_corrupt = found.corrupt;
+    // To the process-wide handler: on_error cannot be set before the constructor returns.
+    if (found.corrupt) {
+        detail::report_call_site_error({reason::spool_error,
+                                        "spool " + cfg.spool_dir + ": " + std::to_string(found.corrupt) +
+                                            " corrupt records skipped at recovery (first: " + found.corrupt_detail +
+                                            ")",
+                                        {},
+                                        {},
+                                        {},
+                                        0});
+    }
+}
+
+// Nothing is appended or settled after close(): the spool's segments with nothing unsettled
+// are removed and its lock given up, so another client may take it over.
+void client::impl::close_spool() {
+    if (spool) spool->close();
+}
+
+// The spool could not take an event (accepted in memory only): counted, and said when a new
+// segment was tried (not for each event while the disk stays full).
+void client::impl::spool_trouble(const detail::record_queue::push_result &r) {
+    spool_unspooled.fetch_add(1, std::memory_order_relaxed);
+    if (!r.spool_failed_anew) return;
+    accounting.report({reason::spool_error,
+                       "spool " + cfg.spool_dir + ": " + spool->last_error() +
+                           "; events go on in memory only (not durable) until a segment can be made",
+                       {},
+                       {},
+                       {},
+                       0});
 }
 
 client::impl::~impl() { detail::unregister_client(this); }
@@ -118,13 +162,18 @@ bool client::impl::enqueue_serialised(std::string_view record) {
                 {},
                 0};
         for (const auto &q : r.evicted) e.message_ids.emplace_back(detail::record_message_id(q.json.view()));
+        queue.settle_spooled(r.evicted);
         accounting.unbatched(r.evicted_parked); // out of a batch the worker held
         accounting.reject(e, true);
     }
     if (r.result == detail::record_queue::outcome::closed) return refuse(reason::closed, closed_message);
     if (r.result == detail::record_queue::outcome::full) {
+        if (r.spool_full)
+            return refuse(reason::queue_full, "event not accepted: the spool is full (" +
+                                                  std::to_string(cfg.spool_max_bytes) + " bytes, spool_max_bytes)");
         return refuse(reason::queue_full, queue_full_message);
     }
+    if (r.spool_failed) spool_trouble(r);
     batcher.on_accepted(r);
     return true;
 }
@@ -171,9 +220,24 @@ std::vector<std::string> client::impl::close(std::chrono::milliseconds timeout) 
     std::vector<std::string> out = batcher.stop(deadline);
     // Events accepted while the worker was finishing (a producer past the closed check when
     // close() began) are handed back too; from here on the queue refuses everything.
+    std::size_t left = batcher.left_in_spool();
     for (auto &r : queue.close()) {
-        out.push_back(std::string(r.json.view()));
+        if (r.spooled) ++left; // stays in the spool for the next start
+        else out.push_back(std::string(r.json.view()));
         r.json = detail::text_buffer{};
+    }
+    if (left) {
+        spool_left.store(left);
+        batcher.notify([this, left] {
+            accounting.report({reason::undelivered_at_close,
+                               std::to_string(left) +
+                                   " events still pending when close() ended are left in the spool " + cfg.spool_dir +
+                                   " (not returned): the next client on it sends them",
+                               {},
+                               {},
+                               {},
+                               0});
+        });
     }
     if (!out.empty()) {
         error e{reason::undelivered_at_close,
@@ -192,6 +256,7 @@ std::vector<std::string> client::impl::close(std::chrono::milliseconds timeout) 
     // still reports what it returns; a slow one is left running on its own thread.
     batcher.stop_callbacks(std::max(deadline, std::chrono::steady_clock::now() + close_callback_grace));
     batcher.release_waiters();
+    close_spool();
     return out;
 }
 
@@ -203,6 +268,15 @@ seglog::stats client::impl::snapshot() const {
     s.queued_events = queue.queued_events();
     s.queued_bytes = queue.queued_bytes();
     s.pending_bytes = queue.pending_bytes();
+    if (spool) {
+        s.spool_events = spool->events();
+        s.spool_bytes = spool->file_bytes();
+        s.spool_trimmed = spool->trimmed();
+    }
+    s.spool_recovered = spool_recovered;
+    s.spool_corrupt = spool_corrupt;
+    s.spool_unspooled = spool_unspooled.load(std::memory_order_relaxed);
+    s.spool_left = spool_left.load();
     return s;
 }
 
@@ -272,7 +346,8 @@ std::string client::summary() const {
     }
     line += "refused " + std::to_string(refused);
     if (!refused_reasons.empty()) line += " (" + refused_reasons + ")";
-    const std::uint64_t settled = s.delivered + s.failed + s.evicted + s.returned;
+    const std::uint64_t settled = s.delivered + s.failed + s.evicted + s.returned + s.spool_left;
+    if (s.spool_left) line += ", left in the spool " + std::to_string(s.spool_left);
     line += ", pending " + std::to_string(s.accepted > settled ? s.accepted - settled : 0);
     return line;
 }

@@ -9,6 +9,7 @@
 #include "batcher/batcher.h"
 #include "event/serialize.h"
 #include "queue/record_queue.h"
+#include "spool/spool.h"
 
 #include <atomic>
 #include <chrono>
@@ -33,12 +34,20 @@ struct SEGLOG_LOCAL client::impl {
     std::vector<std::string> close(std::chrono::milliseconds timeout);
     seglog::stats snapshot() const;
 
+    // --- the spool (client.cpp)
+    void open_spool();
+    void spool_trouble(const detail::record_queue::push_result &r);
+    void close_spool();
+
     // --- fork (fork.cpp)
     void reset_after_fork();
     void restart_if_forked();
 
     seglog::config cfg;
     std::shared_ptr<const redactor> redaction; // applied by submit(); records from enqueue() are already redacted
+    // The durable spool (cfg.spool_dir), opened in the constructor; declared before the queue,
+    // which writes into it, so that it goes after it.
+    std::unique_ptr<detail::spool> spool;
     detail::record_queue queue;
     detail::accounting accounting;
     detail::batcher batcher; // after cfg, queue and accounting, which it uses
@@ -55,6 +64,8 @@ struct SEGLOG_LOCAL client::impl {
     // accepted is not counted apart: every accepted event takes the queue's next sequence number,
     // so it is queue.last_seq() - accepted_base (one atomic less on the caller's path).
     std::uint64_t accepted_base = 0; // last_seq() when the counts were reset (fork)
+    std::uint64_t spool_recovered = 0, spool_corrupt = 0;
+    std::atomic<std::uint64_t> spool_unspooled{0}, spool_left{0};
 };
 
 namespace detail {

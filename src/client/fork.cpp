@@ -57,6 +57,12 @@ void unregister_client(client::impl *c) {
 } // namespace detail
 
 void client::impl::reset_after_fork() {
+    // The spool is the parent's (its lock, its mappings, which the child does not even
+    // inherit): the child runs without one. Leaked on purpose, like the parent's queue state.
+    if (spool) spool.release()->abandon_after_fork();
+    spool_recovered = spool_corrupt = 0;
+    spool_unspooled.store(0);
+    spool_left.store(0);
     queue.reset_after_fork();
     batcher.reset_after_fork(); // after the queue: its progress starts from the queue's
     accounting.reset_after_fork();

@@ -142,6 +142,7 @@ const char *to_string(reason r) noexcept {
     case reason::invalid_record: return "invalid_record";
     case reason::delivery_delayed: return "delivery_delayed";
     case reason::reentrant_call: return "reentrant_call";
+    case reason::spool_error: return "spool_error";
     }
     return "unknown";
 }

@@ -28,7 +28,11 @@ std::string config::describe() const {
             out += " (default)";
         }
     }
-    return out + "]" + detail::cfg::describe_redaction(*this);
+    out += "]";
+    if (!spool_dir.empty())
+        out += " spool=" + spool_dir + " (max " + std::to_string(spool_max_bytes) + " bytes, sync " +
+               spool_sync.to_string() + (spool_sync.type == spool_sync_policy::kind::interval ? " ms)" : ")");
+    return out + detail::cfg::describe_redaction(*this);
 }
 
 } // namespace seglog

@@ -63,3 +63,32 @@ std::string destination::to_string() const {
 }
 
 } // namespace seglog
+
+namespace seglog {
+
+spool_sync_policy spool_sync_policy::parse(const std::string &text) {
+    const std::string t(detail::trim(text));
+    if (t == "none") return {kind::none, std::chrono::milliseconds(0)};
+    if (t == "batch") return {kind::batch, std::chrono::milliseconds(0)};
+    long long ms = 0;
+    bool digits = !t.empty() && t.size() <= 12;
+    for (char ch : t) {
+        if (ch < '0' || ch > '9') digits = false;
+        else ms = ms * 10 + (ch - '0');
+    }
+    if (!digits || ms < 1 || ms > detail::cfg::max_duration_ms)
+        detail::cfg::fail("spool_sync: expected \"none\", \"batch\" or an interval of 1 to " +
+                          std::to_string(detail::cfg::max_duration_ms) + " ms, got " + detail::quote(t));
+    return {kind::interval, std::chrono::milliseconds(ms)};
+}
+
+std::string spool_sync_policy::to_string() const {
+    switch (type) {
+    case kind::none: return "none";
+    case kind::batch: return "batch";
+    case kind::interval: return std::to_string(every.count());
+    }
+    return "none";
+}
+
+} // namespace seglog

@@ -73,6 +73,10 @@ config config::from_env(const env_reader &read_env, config base) {
         c.destinations = parse_destination_list(*v, "SEGLOG_DESTINATION");
         c.origin["destination"] = "SEGLOG_DESTINATION";
     }
+    if (auto v = get(read_env, "SEGLOG_SPOOL_DIR")) {
+        c.spool_dir = *v;
+        c.origin["spool_dir"] = "SEGLOG_SPOOL_DIR";
+    }
     // Last, so that it overrides the file and code: the one switch an operator needs.
     if (auto v = get(read_env, "SEGLOG_TRACKING")) {
         c.tracking = parse_switch("SEGLOG_TRACKING", *v);

@@ -139,6 +139,19 @@ void apply_write_key_env(config &c, const json &v, const std::string &w) {
     c.write_key_env = v.get<std::string>();
 }
 
+void apply_spool_sync(config &c, const json &v, const std::string &w) {
+    if (v.is_number_integer()) {
+        c.spool_sync = spool_sync_policy::parse(std::to_string(v.get<long long>()));
+        return;
+    }
+    if (!v.is_string()) wrong_type(w, "\"none\", \"batch\" or an interval in milliseconds", v);
+    try {
+        c.spool_sync = spool_sync_policy::parse(v.get<std::string>());
+    } catch (const config_error &e) {
+        fail(w + ": " + std::string(e.what()).substr(std::string(error_prefix).size()));
+    }
+}
+
 const char *const write_key_refused =
     ": a config file must not hold the write key; put the key in an environment variable "
     "and name that variable with \"write_key_env\" (default SEGMENT_WRITE_KEY)";
@@ -183,6 +196,9 @@ const std::vector<key_spec> &key_table() {
         {"redact", apply_redact, 0, {}},
         {"allow", apply_allow, 0, {}},
         {"hash_key_env", apply_hash_key_env, 0, {}},
+        string_key("spool_dir", &config::spool_dir),
+        size_key("spool_max_bytes", &config::spool_max_bytes, 1 << 20),
+        {"spool_sync", apply_spool_sync, 0, {}},
     };
     return table;
 }

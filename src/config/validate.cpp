@@ -164,6 +164,12 @@ void check_limits(const config &c) {
     if (c.max_queue_bytes < c.max_event_bytes)
         fail("max_queue_bytes (" + num(c.max_queue_bytes) + ") must be at least max_event_bytes (" +
              num(c.max_event_bytes) + ")");
+    if (c.spool_sync.type == spool_sync_policy::kind::interval &&
+        (c.spool_sync.every.count() < 1 || c.spool_sync.every.count() > max_duration_ms))
+        fail("spool_sync" + from(c, "spool_sync") + " interval must be 1 to " + num(max_duration_ms) + " ms, got " +
+             num(c.spool_sync.every.count()));
+    if (!c.spool_dir.empty() && trim(c.spool_dir).empty())
+        fail("spool_dir" + from(c, "spool_dir") + " must not be blank");
     if (c.backoff_base > c.backoff_cap)
         fail("backoff_base_ms (" + num(c.backoff_base.count()) + ") must not exceed backoff_cap_ms (" +
              num(c.backoff_cap.count()) + ")");

@@ -221,7 +221,8 @@ record_queue::push_result record_queue::push(std::string_view record) {
     }
     if (!reserve(bytes) && !make_room(bytes, r)) return r;
 
-    shard &s = shards_[my_shard()];
+    const std::size_t index = my_shard();
+    shard &s = shards_[index];
     std::unique_lock<std::mutex> lock(s.mutex);
     text_buffer buffer = copy_record(s, lock, record);
     if (closed_.load()) {
@@ -230,8 +231,22 @@ record_queue::push_result record_queue::push(std::string_view record) {
         r.result = outcome::closed;
         return r;
     }
+    spool_ref spooled;
+    if (spool_) {
+        const spool::append_result a = spool_->append(index, record, spooled);
+        if (a == spool::append_result::full) {
+            s.spare.push_back(std::move(buffer));
+            lock.unlock();
+            unreserve(bytes);
+            r.result = outcome::full;
+            r.spool_full = true;
+            return r;
+        }
+        r.spool_failed = a == spool::append_result::failed || a == spool::append_result::failed_again;
+        r.spool_failed_anew = a == spool::append_result::failed;
+    }
     const std::uint64_t seq = next_seq_.fetch_add(1);
-    s.records.push_back({std::move(buffer), seq});
+    s.records.push_back({std::move(buffer), seq, std::move(spooled)});
     prefetch_next(s);
     s.bytes += bytes;
     r.queued_events = queued_events_.fetch_add(1) + 1;
@@ -239,6 +254,28 @@ record_queue::push_result record_queue::push(std::string_view record) {
     r.queued_bytes = r.queued_bytes_before + bytes;
     r.first_after_drain = r.queued_events == 1;
     return r;
+}
+
+record_queue::push_result record_queue::push_recovered(std::string_view record, spool_ref ref) {
+    push_result r;
+    pending_events_.fetch_add(1);
+    pending_bytes_.fetch_add(record.size());
+    shard &s = shards_[my_shard()];
+    std::unique_lock<std::mutex> lock(s.mutex);
+    text_buffer buffer = copy_record(s, lock, record);
+    const std::uint64_t seq = next_seq_.fetch_add(1);
+    s.records.push_back({std::move(buffer), seq, std::move(ref)});
+    s.bytes += record.size();
+    r.queued_events = queued_events_.fetch_add(1) + 1;
+    r.queued_bytes_before = queued_bytes_.fetch_add(record.size());
+    r.queued_bytes = r.queued_bytes_before + record.size();
+    r.first_after_drain = r.queued_events == 1;
+    return r;
+}
+
+void record_queue::settle_spooled(std::vector<queued_record> &settled) noexcept {
+    if (!spool_) return;
+    for (auto &r : settled) spool_->settle(r.spooled);
 }
 
 // The oldest `max_events`, taken one by one across the shards (all locked): only when the worker
@@ -331,6 +368,7 @@ void record_queue::release(std::size_t events, std::size_t bytes) {
 }
 
 void record_queue::recycle(std::vector<queued_record> &settled) {
+    settle_spooled(settled);
     std::lock_guard<std::mutex> lock(pool_mutex_);
     for (auto &r : settled) {
         if (pool_.size() >= max_pooled) break;
@@ -376,6 +414,7 @@ void record_queue::reset_after_fork() {
     new (&parked_) std::vector<parked_batch>();
     new (&pool_mutex_) std::mutex();
     new (&pool_) std::vector<text_buffer>();
+    spool_ = nullptr; // the parent's: the child runs without one
     blocked_.store(0);
     queued_events_.store(0);
     queued_bytes_.store(0);

@@ -14,6 +14,7 @@
 #include <seglog/config.h>
 
 #include "common/text_buffer.h"
+#include "spool/spool.h"
 
 #include <atomic>
 #include <chrono>
@@ -29,6 +30,7 @@ namespace seglog::detail {
 struct queued_record {
     text_buffer json;
     std::uint64_t seq = 0; // acceptance order, for flush()
+    spool_ref spooled;     // its copy in the spool, until it is settled (none without a spool)
 };
 
 class record_queue {
@@ -47,11 +49,23 @@ public:
         std::size_t queued_bytes_before = 0, queued_bytes = 0;
         std::vector<queued_record> evicted; // drop_oldest: accepted records pushed out
         std::size_t evicted_parked = 0;     // of those, how many were in a parked batch
+        bool spool_full = false;            // outcome::full because the spool is (not the queue)
+        bool spool_failed = false;          // accepted, but the spool could not take it (disk trouble)
+        bool spool_failed_anew = false;     // ... and it tried a new segment for it (else: too soon)
     };
 
     explicit record_queue(limits l) : limits_(l) {}
 
     push_result push(std::string_view record);
+    // With a spool, every push copies the record into it too (under the shard's lock). The
+    // spool outlives the queue's use of it; set before the first push.
+    void attach_spool(spool *s) { spool_ = s; }
+    spool *attached_spool() const { return spool_; }
+    // A record recovered from the spool at start, already in it: queued without a new copy
+    // there, and taken whatever the budget (the spool's bound covers it).
+    push_result push_recovered(std::string_view record, spool_ref ref);
+    // Marks the spool copies of records that will not be sent again (evicted) as settled.
+    void settle_spooled(std::vector<queued_record> &settled) noexcept;
     // Moves the oldest queued records to `out`, at most `max_events` of them, in acceptance
     // order; returns how many. The worker bounds what it takes: what sits in batches is out of
     // drop_oldest's reach, so the rest stays here, where eviction finds it.
@@ -69,7 +83,8 @@ public:
     std::vector<queued_record> close();
     // Frees budget of settled records and lets blocked producers in.
     void release(std::size_t events, std::size_t bytes);
-    // Hands the buffers of settled records back for reuse (their budget is released apart).
+    // Hands the buffers of settled records back for reuse (their budget is released apart);
+    // settles their spool copies.
     void recycle(std::vector<queued_record> &settled);
 
     std::size_t queued_events() const;
@@ -111,6 +126,7 @@ private:
     static std::size_t my_shard();
 
     limits limits_;
+    spool *spool_ = nullptr;
     shard shards_[shard_count];
     std::atomic<std::size_t> pending_events_{0};
     std::atomic<std::size_t> pending_bytes_{0};

@@ -57,7 +57,7 @@ inline void reconcile(seglog::client &c, const ledger &l, const seglog::loopback
     std::lock_guard<std::mutex> lk(l.m);
     INFO("accepted=" << s.accepted << " delivered=" << s.delivered << " failed=" << s.failed << " evicted=" << s.evicted
                      << " returned=" << s.returned << " dropped=" << s.dropped);
-    CHECK(s.accepted == s.delivered + s.failed + s.evicted + s.returned);
+    CHECK(s.accepted == s.delivered + s.failed + s.evicted + s.returned + s.spool_left);
     CHECK(s.accepted == l.accepted.size());
     CHECK(s.dropped == l.refused.size());
     CHECK(s.pending_bytes == 0);

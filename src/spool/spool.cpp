@@ -1,0 +1,261 @@
+#include "spool/spool.h"
+
+#include "spool/spool_segment.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+namespace seglog::detail {
+
+namespace {
+
+int default_extend(int fd, off_t size) { return ::posix_fallocate(fd, 0, size); }
+
+std::string errno_text(int e) { return std::strerror(e); }
+
+// A failed segment is not tried again before this: while the disk is full, the caller's path
+// must not pay an open() per event.
+constexpr std::chrono::seconds segment_retry_delay{1};
+
+} // namespace
+
+spool_extend_fn spool_extend = default_extend;
+
+namespace {
+
+// CRC-32C (Castagnoli): the x86 crc32 instruction computes it 8 bytes at a time, where zlib's
+// CRC-32 on the caller's path doubled the cost of an accepted event. The table is the fallback
+// for processors without it; both give the same value, so a spool moves between machines.
+struct crc32c_table {
+    std::uint32_t t[256];
+    crc32c_table() {
+        for (std::uint32_t i = 0; i < 256; ++i) {
+            std::uint32_t c = i;
+            for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+            t[i] = c;
+        }
+    }
+};
+
+std::uint32_t crc32c_soft(std::uint32_t crc, const unsigned char *p, std::size_t n) {
+    static const crc32c_table table;
+    while (n--) crc = table.t[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    return crc;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_hw(std::uint32_t crc, const unsigned char *p, std::size_t n) {
+    std::uint64_t c = crc;
+    for (; n >= 8; n -= 8, p += 8) {
+        std::uint64_t v;
+        std::memcpy(&v, p, 8);
+        c = __builtin_ia32_crc32di(c, v);
+    }
+    auto c32 = static_cast<std::uint32_t>(c);
+    for (; n; --n) c32 = __builtin_ia32_crc32qi(c32, *p++);
+    return c32;
+}
+#endif
+
+std::uint32_t crc32c(std::uint32_t crc, const void *data, std::size_t n) {
+    const auto *p = static_cast<const unsigned char *>(data);
+#if defined(__x86_64__)
+    static const bool hw = __builtin_cpu_supports("sse4.2");
+    if (hw) return crc32c_hw(crc, p, n);
+#endif
+    return crc32c_soft(crc, p, n);
+}
+
+} // namespace
+
+std::uint32_t spool_crc(std::uint64_t stamp, const char *payload, std::size_t length) {
+    const std::uint32_t crc = crc32c(0xffffffffu, &stamp, sizeof stamp);
+    return crc32c(crc, payload, length) ^ 0xffffffffu;
+}
+
+std::string spool_segment_name(std::uint64_t number) {
+    char name[40];
+    std::snprintf(name, sizeof name, "seg-%016llu.log", static_cast<unsigned long long>(number));
+    return name;
+}
+
+spool::spool(const options &o, spool_recovery_report &recovered)
+    : dir_(o.dir), max_bytes_(o.max_bytes), shards_(o.shards) {
+    // A segment per shard must fit the bound several times over, so that the shards in use
+    // and the segments waiting to be settled do not exhaust it between them.
+    segment_bytes_ = std::min<std::size_t>(4u << 20, std::max<std::size_t>(64u << 10, max_bytes_ / 16));
+    lock_dir();
+    recover(recovered);
+}
+
+void spool::close() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::uint64_t kept = 0;
+    for (spool_segment *s : segments_) {
+        ::munmap(s->base, s->size);
+        // A segment that holds nothing unsettled (only the appending shard's reference is
+        // left) is not left behind for the next start.
+        if (s->refs.load() <= 1) ::unlink(s->path.c_str());
+        else kept += s->size;
+        delete s;
+    }
+    segments_.clear();
+    for (auto &st : shards_) st.active = nullptr;
+    file_bytes_.store(kept);
+    if (lock_fd_ >= 0) ::close(lock_fd_); // releases the flock
+    lock_fd_ = -1;
+}
+
+void spool::lock_dir() {
+    std::error_code ec;
+    std::filesystem::create_directories(dir_, ec);
+    if (ec) throw config_error("seglog config: spool directory " + dir_ + " cannot be created: " + ec.message());
+    const std::string path = dir_ + "/LOCK";
+    lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd_ < 0)
+        throw config_error("seglog config: spool " + dir_ + " cannot be used: " + path + ": " + errno_text(errno));
+    if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+        const int e = errno;
+        char pid[32] = {};
+        const ssize_t n = ::pread(lock_fd_, pid, sizeof pid - 1, 0);
+        ::close(lock_fd_);
+        lock_fd_ = -1;
+        if (e == EWOULDBLOCK) {
+            std::string holder(pid, n > 0 ? static_cast<std::size_t>(n) : 0);
+            while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+            throw config_error("seglog config: spool " + dir_ + " is in use by pid " +
+                               (holder.empty() ? std::string("(unknown)") : holder));
+        }
+        throw config_error("seglog config: spool " + dir_ + " cannot be locked: " + errno_text(e));
+    }
+    const std::string me = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(lock_fd_, 0) != 0 ||
+        ::pwrite(lock_fd_, me.data(), me.size(), 0) != static_cast<ssize_t>(me.size())) {
+        // The lock holds without the pid in the file: a second owner is still refused.
+    }
+}
+
+spool_segment *spool::open_segment(std::size_t min_bytes, std::string &why) {
+    const std::size_t size = std::max(segment_bytes_, spool_align(min_bytes + segment_header_bytes));
+    const std::uint64_t number = next_number_.fetch_add(1);
+    const std::string path = dir_ + "/" + spool_segment_name(number);
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        why = "cannot create spool segment " + path + ": " + errno_text(errno);
+        return nullptr;
+    }
+    auto fail = [&](const char *what, int e) -> spool_segment * {
+        ::close(fd);
+        ::unlink(path.c_str());
+        why = std::string("cannot ") + what + " spool segment " + path + " (" + std::to_string(size) +
+              " bytes): " + errno_text(e);
+        return nullptr;
+    };
+    if (const int e = spool_extend(fd, static_cast<off_t>(size))) return fail("extend", e);
+    // Populated now, at the one system call per segment: the appends then fault no page in.
+    void *map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+    if (map == MAP_FAILED) return fail("map", errno);
+    ::close(fd);
+    ::madvise(map, size, MADV_DONTFORK); // a forked child must never write into the spool
+    auto *s = new spool_segment;
+    s->path = path;
+    s->number = number;
+    s->base = static_cast<char *>(map);
+    s->size = size;
+    s->used = segment_header_bytes;
+    s->refs.store(1); // the appending shard's
+    std::memcpy(s->base, segment_magic, 8);
+    const std::uint32_t version = 1;
+    std::memcpy(s->base + 8, &version, sizeof version);
+    file_bytes_.fetch_add(size);
+    std::lock_guard<std::mutex> lock(mutex_);
+    segments_.insert(s);
+    return s;
+}
+
+spool::append_result spool::append(std::size_t shard, std::string_view payload, spool_ref &out) {
+    shard_state &st = shards_[shard % shards_.size()];
+    const std::size_t need = spool_align(sizeof(spool_record_header) + payload.size());
+    spool_segment *s = st.active;
+    if (!s || s->used + need > s->size) {
+        const std::size_t size = std::max(segment_bytes_, spool_align(need + segment_header_bytes));
+        if (file_bytes_.load() + size > max_bytes_) return append_result::full;
+        if (std::chrono::steady_clock::now() < st.retry_after) return append_result::failed_again;
+        std::string why;
+        spool_segment *next = open_segment(need, why);
+        if (!next) {
+            st.retry_after = std::chrono::steady_clock::now() + segment_retry_delay;
+            std::lock_guard<std::mutex> lock(mutex_);
+            last_error_ = why;
+            return append_result::failed;
+        }
+        st.active = next;
+        if (s) release(s); // sealed: nothing more is appended to it
+        s = next;
+    }
+    auto *h = reinterpret_cast<spool_record_header *>(s->base + s->used);
+    const std::uint64_t stamp = next_stamp_.fetch_add(1, std::memory_order_relaxed);
+    h->length = static_cast<std::uint32_t>(payload.size());
+    h->settled = 0;
+    h->stamp = stamp;
+    std::memcpy(s->base + s->used + sizeof(spool_record_header), payload.data(), payload.size());
+    h->crc = spool_crc(stamp, payload.data(), payload.size());
+    __atomic_store_n(&h->commit, commit_mark, __ATOMIC_RELEASE); // last: the record is whole
+    s->used += need;
+    s->refs.fetch_add(1, std::memory_order_relaxed);
+    events_.fetch_add(1, std::memory_order_relaxed);
+    out = spool_ref(s, h);
+    return append_result::ok;
+}
+
+void spool::settle(spool_ref &r) noexcept {
+    if (!r) return;
+    __atomic_store_n(&r.header->settled, settled_mark, __ATOMIC_RELAXED);
+    events_.fetch_sub(1, std::memory_order_relaxed);
+    spool_segment *s = r.segment;
+    r = spool_ref();
+    release(s);
+}
+
+void spool::release(spool_segment *s) noexcept {
+    if (s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) retire(s);
+}
+
+void spool::retire(spool_segment *s) noexcept {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        segments_.erase(s);
+    }
+    ::munmap(s->base, s->size);
+    ::unlink(s->path.c_str());
+    file_bytes_.fetch_sub(s->size);
+    trimmed_.fetch_add(1, std::memory_order_relaxed);
+    delete s;
+}
+
+void spool::sync() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (spool_segment *s : segments_) ::msync(s->base, s->size, MS_SYNC);
+}
+
+std::string spool::last_error() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return last_error_;
+}
+
+void spool::abandon_after_fork() {
+    // Closing the child's copy of the lock's descriptor leaves the parent's lock in place (the
+    // lock belongs to the open file, which the parent still holds).
+    if (lock_fd_ >= 0) ::close(lock_fd_);
+    lock_fd_ = -1;
+}
+
+} // namespace seglog::detail
