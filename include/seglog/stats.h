@@ -38,6 +38,9 @@ struct stats {
     // Callback calls skipped: more than 1024 were waiting for a slow on_delivered, on_attempt or
     // on_error, or close() reached its deadline with some still waiting (docs/delivery.md).
     std::uint64_t callbacks_skipped = 0;
+    // Events serialised by this client's calls, and by the macros of loggers attach() wired to
+    // it, that carried a phi path and were sent with config::phi_integrations.
+    std::uint64_t phi_routed = 0;
 };
 
 // What client::on_delivered receives: one batch answered 2xx.

@@ -7,6 +7,7 @@
 
 #include "accounting/accounting.h"
 #include "batcher/batcher.h"
+#include "event/enrichment.h"
 #include "event/serialize.h"
 #include "queue/record_queue.h"
 
@@ -39,6 +40,9 @@ struct SEGLOG_LOCAL client::impl {
 
     seglog::config cfg;
     std::shared_ptr<const redactor> redaction; // applied by submit(); records from enqueue() are already redacted
+    // The profile's context, integrations and health-data rule, applied by submit() and shared
+    // with the macros of a logger attach() wired to this client (so stats().phi_routed counts both).
+    std::shared_ptr<const detail::enrichment> enrichment;
     detail::record_queue queue;
     detail::accounting accounting;
     detail::batcher batcher; // after cfg, queue and accounting, which it uses
@@ -54,10 +58,14 @@ struct SEGLOG_LOCAL client::impl {
     std::atomic<bool> needs_restart{false}; // set in a forked child
     // accepted is not counted apart: every accepted event takes the queue's next sequence number,
     // so it is queue.last_seq() - accepted_base (one atomic less on the caller's path).
-    std::uint64_t accepted_base = 0; // last_seq() when the counts were reset (fork)
+    std::uint64_t accepted_base = 0;   // last_seq() when the counts were reset (fork)
+    std::uint64_t phi_routed_base = 0; // enrichment->phi_routed then
 };
 
 namespace detail {
+struct client_access {
+    static client::impl &of(const client &c) noexcept { return *c.impl_; }
+};
 void register_client(client::impl *c);
 void unregister_client(client::impl *c);
 // Runs `fn` for every client alive in this process, under the registry's lock.

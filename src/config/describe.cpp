@@ -28,7 +28,7 @@ std::string config::describe() const {
             out += " (default)";
         }
     }
-    return out + "]" + detail::cfg::describe_redaction(*this);
+    return out + "]" + detail::cfg::describe_redaction(*this) + detail::cfg::describe_enrichment(*this);
 }
 
 } // namespace seglog

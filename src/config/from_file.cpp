@@ -183,6 +183,9 @@ const std::vector<key_spec> &key_table() {
         {"redact", apply_redact, 0, {}},
         {"allow", apply_allow, 0, {}},
         {"hash_key_env", apply_hash_key_env, 0, {}},
+        {"context", apply_context, 0, {}},
+        {"integrations", apply_integrations, 0, {}},
+        {"phi", apply_phi, 0, {}},
     };
     return table;
 }
