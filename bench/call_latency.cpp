@@ -16,6 +16,10 @@
 //   bench_call_latency [--bursts 20000] [--burst 32] [--pause-us 200] [--timing burst|call]
 //                      [--worker-nice N] [--off-calls 100000000] [--properties flat|nested|nested-json]
 //                      [--only up|down|2t|2t-down|async|async-down|spdlog|off|paired] [--spool DIR]
+//                      [--scope]
+//
+// --scope: each producer thread opens one seglog::scoped_context of two members first, so every
+// event also merges them (the figure beside the default run is the cost of a scope).
 #include "bench_util.h"
 #include "collector.h"
 
@@ -44,6 +48,7 @@ struct options {
     int warmup_bursts = 200; // first-use growth of per-thread buffers, connection set-up
     property_set props = property_set::flat;
     std::string spool_dir; // --spool DIR: each run's client keeps a durable spool under DIR
+    bool scope = false;    // --scope: each producer thread tracks inside a scoped_context of two members
 };
 
 double timer_ns = 0; // median cost of an empty now()..now() bracket
@@ -193,6 +198,9 @@ void run(const char *label, bool async, int threads, bool collector_up, const op
     std::vector<std::thread> ts;
     for (int t = 0; t < threads; ++t)
         ts.emplace_back([&, t] {
+            std::unique_ptr<scoped_context> scope;
+            if (o.scope)
+                scope = std::make_unique<scoped_context>(properties{{"request_id", "r-8f14e45f"}, {"tenant", "acme"}});
             results[static_cast<std::size_t>(t)] = produce(*logger, o, paired ? &ref_logger : nullptr,
                                                            paired ? &reference : nullptr);
         });
@@ -265,6 +273,7 @@ int main(int argc, char **argv) {
     }
     o.each_call = timing == "call";
     o.worker_nice = std::stoi(bench::arg(argc, argv, "--worker-nice", "-1"));
+    for (int i = 1; i < argc; ++i) o.scope = o.scope || std::string(argv[i]) == "--scope";
     const std::string props = bench::arg(argc, argv, "--properties", "flat");
     if (props == "nested") o.props = property_set::nested;
     else if (props == "nested-json") o.props = property_set::nested_json;
@@ -277,12 +286,13 @@ int main(int argc, char **argv) {
     auto want = [&](const char *name) { return only.empty() || only == name; };
     seglog::set_error_handler([](const error &) {}); // counted in stats; not printed mid-run
     timer_ns = measure_timer();
-    std::printf("SEGLOG_TRACK, %s, %d bursts of %d calls, %lld us pause; %s, worker_nice %d, timer %.1f ns "
+    std::printf("SEGLOG_TRACK, %s%s, %d bursts of %d calls, %lld us pause; %s, worker_nice %d, timer %.1f ns "
                 "subtracted\n",
                 o.props == property_set::flat     ? "5 properties (2 strings, double, integer, bool)"
                 : o.props == property_set::nested ? "nested properties in braces (3 + an object of 2 + 2 objects of 2)"
                                                   : "nested properties, the nested ones as nlohmann::json",
-                o.bursts, o.burst, static_cast<long long>(o.pause.count()),
+                o.scope ? ", inside a scoped_context of 2 members" : "", o.bursts, o.burst,
+                static_cast<long long>(o.pause.count()),
                 o.each_call ? "each call timed on its own (one sample per call)"
                             : "each burst timed as a whole (one sample per burst: burst time / calls)",
                 o.worker_nice >= 0 ? o.worker_nice : config{}.worker_nice, timer_ns);

@@ -22,6 +22,9 @@
 namespace seglog {
 
 class segment_sink;
+namespace detail {
+struct client_access;
+} // namespace detail
 
 // What client::flush() reports.
 struct flush_result {
@@ -144,7 +147,8 @@ public:
     struct impl;
 
 private:
-    friend class segment_sink; // hands over records seglog serialised: no layout check needed
+    friend class segment_sink;           // hands over records seglog serialised: no layout check needed
+    friend struct detail::client_access; // attach() shares the client's profile enrichment
     std::shared_ptr<impl> impl_;
 };
 

@@ -137,6 +137,22 @@ struct SEGLOG_API config {
     // variable), never from a file; never logged.
     std::string hash_key;
 
+    // --- enrichment (docs/configuration.md): merged into every event while it is serialised.
+    // Each object is JSON text (nlohmann: j.dump()), "" for none; validate() refuses text that
+    // is not a JSON object. File keys "context" and "integrations" merge key by key over these.
+    // Every event's context gets these members unless the call or an open scoped_context sets
+    // the same key; "library" is refused (context.library is always seglog's).
+    std::string context;
+    // Every event's default integrations (which destinations Segment forwards it to); a key the
+    // call sets wins, e.g. R"({"Mixpanel": false})".
+    std::string integrations;
+    // Health data (docs/privacy.md): an event that carries any of these key paths (redaction path
+    // syntax: "properties.diagnosis", "traits.**.dob") is sent with exactly phi_integrations as
+    // its integrations, e.g. R"({"All": false, "Amazon S3": true})". File: "phi": {"paths": [...],
+    // "integrations": {...}}; paths add up (code, defaults, profile), integrations is replaced.
+    std::vector<std::string> phi_paths;
+    std::string phi_integrations; // required (a JSON object) when phi_paths is not empty
+
     // --- development
     bool echo_events_to_log = false; // demux also renders events as log lines
 

@@ -29,6 +29,8 @@ inline constexpr std::size_t default_max_event_bytes = 32 * 1024;
 // Internal: the record mark and the interfaces the library's sinks implement. Not part of the
 // API; exported only because the inline code of this header and of the sinks refers to them.
 namespace detail {
+struct enrichment;
+
 // The private tag whose address marks an event record.
 SEGLOG_API extern const char event_record_tag[];
 
@@ -60,11 +62,17 @@ public:
     // The sink that takes this router's events straight from the macros, or nullptr: set when
     // the only event sink is a record_target and nothing is echoed, so it is all routing does.
     record_target *direct_target() const noexcept { return direct_; }
+    // The profile's context and integrations and the health-data rule (config::context,
+    // integrations, phi_paths) the macros apply; nullptr: none. attach() sets it before the
+    // router carries any event.
+    const enrichment *profile_enrichment() const noexcept { return enrichment_.get(); }
+    void set_profile_enrichment(std::shared_ptr<const enrichment> e) noexcept { enrichment_ = std::move(e); }
 
 protected:
     std::shared_ptr<const redactor> redaction_;
     std::size_t max_event_bytes_ = default_max_event_bytes;
     record_target *direct_ = nullptr; // owned through the router's event sinks
+    std::shared_ptr<const enrichment> enrichment_;
 };
 
 // The SEGLOG_* macros mark their call site (__FILE__, __LINE__) just before their log_* call,

@@ -12,6 +12,7 @@
 #include <seglog/macros.h>
 #include <seglog/record.h>
 #include <seglog/redaction.h>
+#include <seglog/scoped_context.h>
 #include <seglog/sinks/demux_sink.h>
 #include <seglog/sinks/file_event_sink.h>
 #include <seglog/sinks/segment_sink.h>

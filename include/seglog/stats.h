@@ -47,6 +47,9 @@ struct stats {
     std::uint64_t spool_unspooled = 0; // events accepted in memory only: the spool could not take them
     std::uint64_t spool_left = 0;      // events close() left in the spool for the next start
                                        // (instead of returning them)
+    // Events serialised by this client's calls, and by the macros of loggers attach() wired to
+    // it, that carried a phi path and were sent with config::phi_integrations.
+    std::uint64_t phi_routed = 0;
 };
 
 // What client::on_delivered receives: one batch answered 2xx.

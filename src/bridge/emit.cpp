@@ -124,9 +124,11 @@ void emit(spdlog::logger &logger, event_fields f) {
     thread_local text_buffer buffer;
     // One clock read for the event's timestamp and the record's time.
     f.called_at = std::chrono::system_clock::now();
-    // The logger's rules and limit come with its router: no global to read, and two loggers
-    // attached with different profiles keep their own. A null redactor is the plain path.
-    if (auto err = serialize_event(f, buffer, router->max_event_bytes(), router->redaction())) {
+    // The logger's rules, limit and profile enrichment come with its router: no global to read,
+    // and two loggers attached with different profiles keep their own. A null redactor (and
+    // enrichment) is the plain path.
+    if (auto err = serialize_event(f, buffer, router->max_event_bytes(), router->redaction(),
+                                   router->profile_enrichment())) {
         report_call_site_error(*err);
         return;
     }

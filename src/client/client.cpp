@@ -47,6 +47,7 @@ constexpr std::string_view closed_message =
 
 client::impl::impl(seglog::config c)
     : cfg(checked(std::move(c))), redaction(redactor::from_config(cfg)),
+      enrichment(detail::enrichment::from_config(cfg)),
       queue({cfg.max_queue_events, cfg.max_queue_bytes, cfg.overflow, cfg.block_timeout}),
       batcher(cfg, queue, accounting),
       queue_full_message("event not accepted: the queue is full (" + std::to_string(cfg.max_queue_events) +
@@ -107,7 +108,7 @@ bool client::impl::submit(const detail::event_fields &f) {
         return false;
     }
     thread_local detail::text_buffer buffer;
-    if (auto e = detail::serialize_event(f, buffer, cfg.max_event_bytes, redaction.get())) {
+    if (auto e = detail::serialize_event(f, buffer, cfg.max_event_bytes, redaction.get(), enrichment.get())) {
         accounting.reject(*e, false);
         return false;
     }
@@ -277,6 +278,7 @@ seglog::stats client::impl::snapshot() const {
     s.spool_corrupt = spool_corrupt;
     s.spool_unspooled = spool_unspooled.load(std::memory_order_relaxed);
     s.spool_left = spool_left.load();
+    if (enrichment) s.phi_routed = enrichment->phi_routed.load(std::memory_order_relaxed) - phi_routed_base;
     return s;
 }
 

@@ -7,6 +7,7 @@
 
 #include "accounting/accounting.h"
 #include "batcher/batcher.h"
+#include "event/enrichment.h"
 #include "event/serialize.h"
 #include "queue/record_queue.h"
 #include "spool/spool.h"
@@ -48,6 +49,9 @@ struct SEGLOG_LOCAL client::impl {
     // The durable spool (cfg.spool_dir), opened in the constructor; declared before the queue,
     // which writes into it, so that it goes after it.
     std::unique_ptr<detail::spool> spool;
+    // The profile's context, integrations and health-data rule, applied by submit() and shared
+    // with the macros of a logger attach() wired to this client (so stats().phi_routed counts both).
+    std::shared_ptr<const detail::enrichment> enrichment;
     detail::record_queue queue;
     detail::accounting accounting;
     detail::batcher batcher; // after cfg, queue and accounting, which it uses
@@ -66,9 +70,13 @@ struct SEGLOG_LOCAL client::impl {
     std::uint64_t accepted_base = 0; // last_seq() when the counts were reset (fork)
     std::uint64_t spool_recovered = 0, spool_corrupt = 0;
     std::atomic<std::uint64_t> spool_unspooled{0}, spool_left{0};
+    std::uint64_t phi_routed_base = 0; // enrichment->phi_routed then
 };
 
 namespace detail {
+struct client_access {
+    static client::impl &of(const client &c) noexcept { return *c.impl_; }
+};
 void register_client(client::impl *c);
 void unregister_client(client::impl *c);
 // Runs `fn` for every client alive in this process, under the registry's lock.

@@ -67,6 +67,7 @@ void client::impl::reset_after_fork() {
     batcher.reset_after_fork(); // after the queue: its progress starts from the queue's
     accounting.reset_after_fork();
     accepted_base = queue.last_seq();
+    if (enrichment) phi_routed_base = enrichment->phi_routed.load(std::memory_order_relaxed);
     if (!closed.load()) needs_restart.store(true);
 }
 

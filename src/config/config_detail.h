@@ -57,6 +57,14 @@ void apply_hash_key(config &c, const config::env_reader &read_env);
 void validate_redaction(const config &c);
 std::string describe_redaction(const config &c);
 
+// Enrichment options (enrichment_keys.cpp): file keys context, integrations and phi (each
+// merged over what code set), their checks and the startup line's part.
+void apply_context(config &c, const nlohmann::json &v, const std::string &where);
+void apply_integrations(config &c, const nlohmann::json &v, const std::string &where);
+void apply_phi(config &c, const nlohmann::json &v, const std::string &where);
+void validate_enrichment(const config &c);
+std::string describe_enrichment(const config &c);
+
 // One option of a profile in the JSON file. The table (key_table(), from_file.cpp) is the
 // single list of file keys: adding an option is one line there.
 struct key_spec {

@@ -199,6 +199,9 @@ const std::vector<key_spec> &key_table() {
         string_key("spool_dir", &config::spool_dir),
         size_key("spool_max_bytes", &config::spool_max_bytes, 1 << 20),
         {"spool_sync", apply_spool_sync, 0, {}},
+        {"context", apply_context, 0, {}},
+        {"integrations", apply_integrations, 0, {}},
+        {"phi", apply_phi, 0, {}},
     };
     return table;
 }

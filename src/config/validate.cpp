@@ -231,6 +231,7 @@ void config::validate() const {
     check_limits(*this);
     check_destinations(*this);
     validate_redaction(*this);
+    validate_enrichment(*this);
     check_endpoint(*this);
     for (const auto &d : effective_destinations()) check_in_force(*this, d);
 }

@@ -1,16 +1,39 @@
 #include "event/redact_writer.h"
 
+#include "event/path_match.h"
+
 #include <algorithm>
 #include <type_traits>
 #include <utility>
 
 namespace seglog::detail {
 
+void add_path_state(const std::vector<compiled_pattern> &patterns, path_states &to, std::uint16_t p, std::uint16_t i) {
+    const auto &segs = patterns[p].segments;
+    for (;;) {
+        if (std::find(to.begin(), to.end(), path_state{p, i}) == to.end()) to.push_back({p, i});
+        if (i < segs.size() && segs[i].type == path_segment::kind::any) ++i;
+        else break;
+    }
+}
+
+void step_path_states(const std::vector<compiled_pattern> &patterns, const path_states &from, std::string_view key,
+                      path_states &to) {
+    to.clear();
+    for (const auto &[p, i] : from) {
+        const auto &segs = patterns[p].segments;
+        if (i >= segs.size()) continue;
+        const auto &s = segs[i];
+        if (s.type == path_segment::kind::any) add_path_state(patterns, to, p, i); // `**` consumes the key, stays
+        else if (s.type == path_segment::kind::one || s.key == key)
+            add_path_state(patterns, to, p, static_cast<std::uint16_t>(i + 1));
+    }
+}
+
 namespace {
 
-// (pattern, position): the pattern has matched the keys before `position`.
-using state = std::pair<std::uint16_t, std::uint16_t>;
-using state_set = std::vector<state>;
+using state = path_state;
+using state_set = path_states;
 
 const char *section_name(section s) {
     switch (s) {
@@ -23,25 +46,12 @@ const char *section_name(section s) {
 
 bool is_allow(const redactor::impl &r, const state &st) { return r.patterns[st.first].rule < 0; }
 
-// Adds (p, i) and, since `**` also matches no key at all, the positions after each `**`.
 void add(const redactor::impl &r, state_set &to, std::uint16_t p, std::uint16_t i) {
-    const auto &segs = r.patterns[p].segments;
-    for (;;) {
-        if (std::find(to.begin(), to.end(), state{p, i}) == to.end()) to.push_back({p, i});
-        if (i < segs.size() && segs[i].type == path_segment::kind::any) ++i;
-        else break;
-    }
+    add_path_state(r.patterns, to, p, i);
 }
 
 void step(const redactor::impl &r, const state_set &from, std::string_view key, state_set &to) {
-    to.clear();
-    for (const auto &[p, i] : from) {
-        const auto &segs = r.patterns[p].segments;
-        if (i >= segs.size()) continue;
-        const auto &s = segs[i];
-        if (s.type == path_segment::kind::any) add(r, to, p, i); // `**` consumes the key, stays
-        else if (s.type == path_segment::kind::one || s.key == key) add(r, to, p, static_cast<std::uint16_t>(i + 1));
-    }
+    step_path_states(r.patterns, from, key, to);
 }
 
 int strength(redact_action a) {

@@ -2,6 +2,7 @@
 
 #include "common/inline.h"
 #include "common/timestamp.h"
+#include "event/enrichment.h"
 #include "event/json_writer.h"
 #include "event/message_id.h"
 #include "event/redact_writer.h"
@@ -15,6 +16,9 @@ bool properties::empty() const noexcept { return json_ ? json_->empty() : list_.
 namespace detail {
 
 namespace {
+
+// The innermost scoped_context open on this thread. Defined here, beside its one hot read.
+thread_local const scoped_context *innermost_scope = nullptr;
 
 // Written once per event: the library context Segment expects from a server-side source; the
 // usual record ends with it, then an empty integrations object.
@@ -119,14 +123,54 @@ SEGLOG_INLINE void write_head(const event_fields &f, text_buffer &out) {
     out.commit(static_cast<std::size_t>(q - head));
 }
 
+// The top-level keys already written into one object of this event: a later source (a scope,
+// the profile) leaves them to the earlier one. Per thread, so no allocation once it has grown.
+std::vector<std::string_view> &taken_keys() {
+    thread_local std::vector<std::string_view> keys;
+    keys.clear();
+    return keys;
+}
+bool is_taken(const std::vector<std::string_view> &taken, std::string_view key) {
+    for (const auto k : taken)
+        if (k == key) return true;
+    return false;
+}
+void take_keys(const properties &p, std::vector<std::string_view> &taken) {
+    if (p.is_json()) {
+        for (const auto &[k, v] : p.json().items()) taken.emplace_back(k);
+    } else {
+        for (const property &m : p.list()) taken.push_back(m.key);
+    }
+}
+// Appends the members of `from` whose keys are not taken yet (and takes them), each after a
+// comma unless the object (begun at `start`) is still empty.
+void append_untaken(text_buffer &out, std::size_t start, const object_members &from,
+                    std::vector<std::string_view> &taken) {
+    for (const auto &[key, text] : from.members) {
+        if (is_taken(taken, key)) continue;
+        if (out.size() != start) out.push_back(',');
+        out.append(text);
+        taken.push_back(key);
+    }
+}
+// The same members as one object, for the redaction walk.
+void collect_untaken(nlohmann::json &into, const object_members &from, std::vector<std::string_view> &taken) {
+    for (const auto &[key, text] : from.members) {
+        if (is_taken(taken, key)) continue;
+        into[key] = from.object[key];
+        taken.push_back(key);
+    }
+}
+
 // One event being written after its head: the writer, the redaction rules (null: none) with
-// their tally, and how a failure of each part becomes the caller's error.
+// their tally, the enrichment (null: none), and how a failure of each part becomes the caller's error.
 struct event_writing {
     const event_fields &f;
     text_buffer &out;
     json_writer &w;
     const redactor::impl *rules;
     redaction_tally &tally;
+    const enrichment *en;
 
     error failed(std::string_view where) {
         w.prepend(where);
@@ -145,9 +189,12 @@ struct event_writing {
     std::optional<error> identity();
     std::optional<error> type_field(std::optional<section> &carrier);
     std::optional<error> members(section sec);
-    std::optional<error> context_and_integrations(std::size_t max_event_bytes);
+    std::optional<error> context_and_integrations(std::size_t max_event_bytes, std::optional<section> carrier);
+    std::optional<error> context(const properties *ctx, const scoped_context *scope);
+    bool added_context(std::size_t start, const scoped_context *scope, std::vector<std::string_view> &taken);
+    std::optional<error> integrations(const properties *given, bool phi);
+    bool carries_phi(std::optional<section> carrier, const properties *ctx, const scoped_context *scope) const;
 };
-
 // userId and anonymousId (whichever are set), or an alias's userId and previousId.
 SEGLOG_INLINE std::optional<error> event_writing::identity() {
     if (f.type == event_type::alias) {
@@ -195,38 +242,105 @@ SEGLOG_INLINE std::optional<error> event_writing::members(section sec) {
     return std::nullopt;
 }
 
-// context: the caller's members, then ours; context.library always names seglog. Then
-// integrations, and the last checks of the record.
-SEGLOG_INLINE std::optional<error> event_writing::context_and_integrations(std::size_t max_event_bytes) {
+// context: the caller's members, then the open scopes' and the profile's (config::context) for
+// the keys the call left, then ours: context.library always names seglog. Then integrations,
+// and the last checks of the record.
+SEGLOG_INLINE std::optional<error> event_writing::context_and_integrations(std::size_t max_event_bytes,
+                                                                           std::optional<section> carrier) {
     const properties *ctx = f.opts && !absent(f.opts->context) ? &f.opts->context : nullptr;
-    const properties *integrations = f.opts && !absent(f.opts->integrations) ? &f.opts->integrations : nullptr;
-    if (!ctx && !integrations) {
+    const properties *given = f.opts && !absent(f.opts->integrations) ? &f.opts->integrations : nullptr;
+    const scoped_context *scope = innermost_scope; // with no scope open, the whole cost of scopes
+    if (!ctx && !given && !scope && !en) {
         out.append(default_tail); // the usual call: no context or integrations of the caller's
         return finish(f, out, max_event_bytes, rules, tally);
     }
+    if (auto err = context(ctx, scope)) return err;
+    const bool phi = en && en->has_phi() && carries_phi(carrier, ctx, scope);
+    if (auto err = integrations(given, phi)) return err;
+    auto err = finish(f, out, max_event_bytes, rules, tally);
+    if (!err && phi) en->phi_routed.fetch_add(1, std::memory_order_relaxed);
+    return err;
+}
+
+SEGLOG_INLINE std::optional<error> event_writing::context(const properties *ctx, const scoped_context *scope) {
     out.append(",\"context\":{");
+    const std::size_t start = out.size();
+    const bool more = scope || (en && !en->context.empty());
+    std::vector<std::string_view> &taken = taken_keys();
     if (ctx) {
         if (ctx->is_json() && !ctx->json().is_object()) return bad(reason::not_an_object, "context");
-        const std::size_t before = out.size();
         if (!(rules && rules->applies_to(section::context)
                   ? write_members_redacted(w, out, *ctx, *rules, section::context, tally, "library")
                   : w.write_members(*ctx, false, "library")))
             return failed("context");
-        if (out.size() != before) out.push_back(',');
+        if (more) take_keys(*ctx, taken);
     }
-    out.append(library_context).append("},\"integrations\":{");
-    if (integrations) {
-        if (integrations->is_json() && !integrations->json().is_object())
-            return bad(reason::not_an_object, "integrations");
-        if (!w.write_members(*integrations)) return failed("integrations");
+    if (more && !added_context(start, scope, taken)) return failed("context");
+    if (out.size() != start) out.push_back(',');
+    out.append(library_context).push_back('}');
+    return std::nullopt;
+}
+
+// The scopes' members (innermost first) and the profile's, each key once. Copied as text unless
+// a redaction rule reaches context, when they are walked through the rules like the call's.
+bool event_writing::added_context(std::size_t start, const scoped_context *scope,
+                                  std::vector<std::string_view> &taken) {
+    taken.push_back("library");
+    if (!(rules && rules->applies_to(section::context))) {
+        for (const scoped_context *s = scope; s; s = s->outer()) append_untaken(out, start, s->members(), taken);
+        if (en) append_untaken(out, start, en->context, taken);
+        return true;
+    }
+    nlohmann::json added = nlohmann::json::object();
+    for (const scoped_context *s = scope; s; s = s->outer()) collect_untaken(added, s->members(), taken);
+    if (en) collect_untaken(added, en->context, taken);
+    const std::size_t at = out.size();
+    if (at != start) out.push_back(',');
+    const std::size_t first = out.size();
+    if (!write_members_redacted(w, out, added, *rules, section::context, tally)) return false;
+    if (out.size() == first) out.resize(at); // every member redacted away: no comma either
+    return true;
+}
+
+// The call's integrations over the profile's, key by key; for an event with health data,
+// exactly phi_integrations.
+SEGLOG_INLINE std::optional<error> event_writing::integrations(const properties *given, bool phi) {
+    if (given && given->is_json() && !given->json().is_object()) return bad(reason::not_an_object, "integrations");
+    out.append(",\"integrations\":{");
+    if (phi) {
+        std::vector<std::string_view> &none = taken_keys();
+        append_untaken(out, out.size(), en->phi_integrations, none);
+    } else {
+        const std::size_t start = out.size();
+        if (given && !w.write_members(*given)) return failed("integrations");
+        if (en && !en->integrations.empty()) {
+            std::vector<std::string_view> &taken = taken_keys();
+            if (given) take_keys(*given, taken);
+            append_untaken(out, start, en->integrations, taken);
+        }
     }
     out.append("}}");
-    return finish(f, out, max_event_bytes, rules, tally);
+    return std::nullopt;
+}
+
+// Whether the event carries a key at a phi path: in its properties or traits, or its context
+// (the call's, the open scopes', the profile's). Judged on the values as given, before
+// redaction: a value dropped on the way still marks the event.
+bool event_writing::carries_phi(std::optional<section> carrier, const properties *ctx,
+                                const scoped_context *scope) const {
+    const auto &pats = en->phi_patterns;
+    if (carrier && f.props && carries_path(pats, *carrier, *f.props)) return true;
+    if (ctx && carries_path(pats, section::context, *ctx)) return true;
+    for (const scoped_context *s = scope; s; s = s->outer())
+        if (carries_path(pats, section::context, s->members().object)) return true;
+    return carries_path(pats, section::context, en->context.object);
 }
 } // namespace
 
+const scoped_context *&open_scope() noexcept { return innermost_scope; }
+
 std::optional<error> serialize_event(const event_fields &f, text_buffer &out, std::size_t max_event_bytes,
-                                     const redactor *redact) {
+                                     const redactor *redact, const enrichment *enrich) {
     if (auto e = check_required(f)) return e;
     out.clear();
     json_writer w(out, max_event_bytes);
@@ -234,20 +348,20 @@ std::optional<error> serialize_event(const event_fields &f, text_buffer &out, st
     // path without rules costs this one null check per section.
     const redactor::impl *rules = redact ? &redact->internals() : nullptr;
     redaction_tally tally;
-    event_writing e{f, out, w, rules, tally};
+    event_writing e{f, out, w, rules, tally, enrich};
     write_head(f, out);
     if (auto err = e.identity()) return err;
     std::optional<section> carrier;
     if (auto err = e.type_field(carrier)) return err;
     if (carrier)
         if (auto err = e.members(*carrier)) return err;
-    return e.context_and_integrations(max_event_bytes);
+    return e.context_and_integrations(max_event_bytes, carrier);
 }
 
 std::optional<error> serialize_event(const event_fields &f, std::string &out, std::size_t max_event_bytes,
-                                     const redactor *redact) {
+                                     const redactor *redact, const enrichment *enrich) {
     text_buffer b;
-    auto err = serialize_event(f, b, max_event_bytes, redact);
+    auto err = serialize_event(f, b, max_event_bytes, redact, enrich);
     out.assign(b.data(), b.size());
     return err;
 }

@@ -18,6 +18,8 @@
 
 namespace seglog::detail {
 
+struct enrichment;
+
 struct event_fields {
     event_type type = event_type::track;
     const identity *who = nullptr;     // not used by alias
@@ -34,10 +36,14 @@ struct event_fields {
 // Writes the event into `out` (cleared first). On a validation failure returns the error
 // (no property values in it) and leaves `out` unspecified. `redact`: rules applied to
 // properties/traits and context while they are written (nullptr: none, the plain path).
+// `enrich`: the profile's context and integrations and the health-data rule (nullptr: none);
+// the thread's open scoped_context members are merged whatever it is.
 std::optional<error> serialize_event(const event_fields &fields, text_buffer &out,
-                                     std::size_t max_event_bytes = 32 * 1024, const redactor *redact = nullptr);
+                                     std::size_t max_event_bytes = 32 * 1024, const redactor *redact = nullptr,
+                                     const enrichment *enrich = nullptr);
 // The same into a std::string (tests, tools): a copy of the record.
 std::optional<error> serialize_event(const event_fields &fields, std::string &out,
-                                     std::size_t max_event_bytes = 32 * 1024, const redactor *redact = nullptr);
+                                     std::size_t max_event_bytes = 32 * 1024, const redactor *redact = nullptr,
+                                     const enrichment *enrich = nullptr);
 
 } // namespace seglog::detail

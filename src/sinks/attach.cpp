@@ -3,9 +3,23 @@
 #include <seglog/sinks/segment_sink.h>
 #include <seglog/tracking.h>
 
+#include "client/client_impl.h"
 #include "sinks/console_event_sink.h"
 
 namespace seglog {
+
+namespace {
+
+// The segment client's own, so its stats().phi_routed counts the macros' events too; else built
+// from cfg (nullptr when it sets no context, integrations or phi paths).
+std::shared_ptr<const detail::enrichment> profile_enrichment(const demux_sink_mt &demux, const config &cfg) {
+    for (const auto &s : demux.event_sinks())
+        if (auto seg = std::dynamic_pointer_cast<segment_sink_mt>(s))
+            return detail::client_access::of(seg->client()).enrichment;
+    return detail::enrichment::from_config(cfg);
+}
+
+} // namespace
 
 std::shared_ptr<demux_sink_mt> attach(spdlog::logger &logger, const config &cfg) {
     cfg.validate();
@@ -32,6 +46,7 @@ std::shared_ptr<demux_sink_mt> attach(spdlog::logger &logger, const config &cfg)
     }
     auto demux = std::make_shared<demux_sink_mt>(std::move(log_sinks), std::move(event_sinks), echo,
                                                  redactor::from_config(cfg), cfg.max_event_bytes);
+    demux->set_profile_enrichment(profile_enrichment(*demux, cfg));
     logger.sinks().assign(1, demux);
 
     set_tracking(cfg.tracking && (!demux->event_sinks().empty() || echo));
