@@ -10,12 +10,15 @@
 #include <cstddef>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace seglog {
+
+class batch_destination; // <seglog/batch_destination.h>
 
 // Where events go. Several may be active at once (e.g. segment plus a file copy).
 struct SEGLOG_API destination {
@@ -84,6 +87,11 @@ struct SEGLOG_API config {
     std::vector<destination> destinations; // empty: the default, a local JSON-lines file
                                            // (SEGLOG_DESTINATION; file key "destination")
     std::string default_file = "seglog-events.jsonl"; // the file used when no destination is set
+    // Code only (docs/extending.md): a client built from this config sends its batches here
+    // instead of Segment's API, with the same queue, batching, retries and accounting (no write
+    // key needed); attach() adds it beside the destinations in force, and `destinations` empty
+    // then means it alone (no default file). Not used while tracking is off.
+    std::shared_ptr<batch_destination> custom_destination;
 
     // --- Segment endpoint
     std::string write_key;                       // SEGMENT_WRITE_KEY; never logged, refused in a file

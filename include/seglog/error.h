@@ -39,7 +39,8 @@ enum class reason : std::uint8_t {
     // failed in delivery
     rejected,             // the collector refused it for good: a 400/413 for this event alone,
                           // another 4xx, or 501/505/511 (the error says why: the event's type
-                          // and name, and the collector's answer)
+                          // and name, and the collector's answer); or a custom destination's
+                          // reject (its reason in the message)
     unauthorized,         // 401/403: the write key is wrong or lacks permission; said at once as
                           // a config_error, the events wait ten minutes and fail with this
                           // reason when that is past max_retry_time

@@ -5,6 +5,7 @@
 // build or pass a nlohmann::json.
 
 #include <seglog/attach.h>
+#include <seglog/batch_destination.h>
 #include <seglog/client.h>
 #include <seglog/config.h>
 #include <seglog/error.h>

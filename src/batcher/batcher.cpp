@@ -1,6 +1,7 @@
 #include "batcher/batcher.h"
 
 #include "retry/retry_policy.h"
+#include "transport/custom_transport.h"
 
 #include <seglog/version.h>
 
@@ -39,19 +40,32 @@ std::string last_problem(const http_response &r) {
     return "last error: " + (r.network_error.empty() ? std::string("no answer") : r.network_error);
 }
 
+// A custom destination's answer, taken as is: its retry is an attempt like a network failure
+// (backoff, or the wait it asked for within retry_after_cap), its reject fails the batch.
+decision decide(destination_answer a, milliseconds delay, const config &cfg) {
+    switch (a) {
+    case destination_answer::retry: return {verdict::retry, {}, std::min(delay, cfg.retry_after_cap)};
+    case destination_answer::reject: return {verdict::drop, reason::rejected, {}};
+    default: return {verdict::delivered, {}, {}};
+    }
+}
+
 } // namespace
 
 batcher::batcher(const config &cfg, record_queue &queue, accounting &acc)
     : cfg_(cfg), queue_(queue), acc_(acc), flush_at_(cfg.flush_at), max_batch_bytes_(cfg.max_batch_bytes),
       max_outside_events_(2 * (cfg.max_in_flight + 1) *
                           std::max<std::size_t>(1, std::min(cfg.flush_at, cfg.max_batch_events))),
-      transport_opts_(transport_options_from(cfg)) {}
+      transport_opts_(transport_options_from(cfg)),
+      endpoint_(cfg.custom_destination ? destination_label(*cfg.custom_destination) : transport_opts_.url) {}
 
 void batcher::start() {
     notifier_.start();
     state_ = std::make_unique<worker_state>();
-    state_->transport = std::make_unique<http_transport>(transport_opts_);
-    state_->notices = delivery_notices(transport_opts_.url);
+    if (cfg_.custom_destination)
+        state_->transport = std::make_unique<custom_transport>(cfg_.custom_destination, cfg_.max_in_flight);
+    else state_->transport = std::make_unique<http_transport>(transport_opts_);
+    state_->notices = delivery_notices(endpoint_);
     state_->max_batch_bytes = cfg_.max_batch_bytes;
     worker_ = std::thread([this] {
         ::pthread_setname_np(::pthread_self(), "seglog-worker"); // as `top -H` and gdb show it
@@ -167,7 +181,9 @@ void batcher::send_due(worker_state &w, clock::time_point now) {
         it = w.ready.begin(); // the rest of a split went to the front
         if (b.sends == 0) b.first_attempt = now;
         acc_.sending(b.records.size(), b.sends != 0);
-        http_request req{b.id, batch_body(b, std::chrono::system_clock::now()), b.sends};
+        http_request req{b.id, batch_body(b, std::chrono::system_clock::now()), b.sends, {}};
+        if (w.transport->wants_record_sizes())
+            for (const auto &r : b.records) req.record_sizes.push_back(r.json.size());
         ++b.sends;
         w.transport->send(std::move(req));
         w.in_flight.emplace(b.id, std::move(b));
@@ -195,15 +211,15 @@ void batcher::sync_spool(worker_state &w, clock::time_point now) {
 // during a configuration hold: an answer to the probe would lift it, and the batches would meet
 // the same refusal every second instead of waiting for the configuration to change.
 bool batcher::probe_due(const worker_state &w, clock::time_point now, bool stopping) const {
-    return !stopping && w.consecutive_failures > 0 && !w.probe_in_flight && w.in_flight.empty() &&
-           now >= w.rate_limited_until && now >= w.config_hold_until && now >= w.next_probe &&
+    return !stopping && w.transport->takes_probes() && w.consecutive_failures > 0 && !w.probe_in_flight &&
+           w.in_flight.empty() && now >= w.rate_limited_until && now >= w.config_hold_until && now >= w.next_probe &&
            (!w.ready.empty() || !w.parked.empty());
 }
 
 void batcher::send_probe(worker_state &w, clock::time_point now) {
     if (!w.transport->can_send()) return;
     batch empty;
-    w.transport->send({probe_id, batch_body(empty, std::chrono::system_clock::now()), 0});
+    w.transport->send({probe_id, batch_body(empty, std::chrono::system_clock::now()), 0, {}});
     w.probe_in_flight = true;
     w.next_probe = now + probe_interval;
 }
@@ -240,18 +256,21 @@ void batcher::settle_failed(batch &b, reason why, int status, const std::string 
     std::string message, type, name;
     switch (why) {
     case reason::unauthorized:
-        message = "HTTP " + std::to_string(status) + " from " + cfg_.host + cfg_.path +
+        message = "HTTP " + std::to_string(status) + " from " + endpoint_ +
                   ": the write key was refused (check SEGMENT_WRITE_KEY and the source's settings); " +
                   std::to_string(n) + " events dropped";
         break;
     case reason::rejected:
+        if (cfg_.custom_destination)
+            message = "from " + endpoint_ + ": " + std::to_string(n) +
+                      " events rejected and dropped; it said: " + answer_excerpt(detail);
         // One event alone: the collector's answer is about it, so the error says which it was.
-        if (n == 1)
-            message = "from " + cfg_.host + cfg_.path + ": " +
+        else if (n == 1)
+            message = "from " + endpoint_ + ": " +
                       delivery_notices::rejected_detail(b.records[0].json.view(), status, detail, type, name) +
                       "; dropped";
         else
-            message = "HTTP " + std::to_string(status) + " from " + cfg_.host + cfg_.path + ": " + std::to_string(n) +
+            message = "HTTP " + std::to_string(status) + " from " + endpoint_ + ": " + std::to_string(n) +
                       " events rejected and dropped" +
                       (detail.empty() ? "" : "; the collector said: " + answer_excerpt(detail));
         break;
@@ -274,7 +293,8 @@ void batcher::handle(worker_state &w, http_response &r, clock::time_point now) {
     const std::optional<milliseconds> retry_after = r.retry_after ? parse_retry_after(*r.retry_after,
                                                                                       std::chrono::system_clock::now())
                                                                   : std::nullopt;
-    const decision d = classify(r.status, retry_after, cfg_, r.cause);
+    const decision d = r.answer == destination_answer::none ? classify(r.status, retry_after, cfg_, r.cause)
+                                                            : decide(r.answer, r.answer_delay, cfg_);
     notice(w, r, b, d);
     auto out_of_time = [&](milliseconds delay) { return now + delay - b.first_attempt > cfg_.max_retry_time; };
     switch (d.what) {
@@ -469,7 +489,8 @@ milliseconds batcher::sleep_time(const worker_state &w, clock::time_point now, b
     if (w.transport->can_send())
         for (const auto &b : w.ready) wake = std::min(wake, std::max(b.not_before, w.paused_until));
     if (hold_queue) wake = std::min(wake, w.paused_until);
-    if (w.consecutive_failures > 0 && !w.probe_in_flight && (!w.ready.empty() || !w.parked.empty()))
+    if (w.consecutive_failures > 0 && !w.probe_in_flight && w.transport->takes_probes() &&
+        (!w.ready.empty() || !w.parked.empty()))
         wake = std::min(wake, std::max(w.next_probe, w.rate_limited_until));
     if (stopping) wake = std::min(wake, close_deadline_);
     if (cfg_.spool_sync.type == spool_sync_policy::kind::interval && queue_.attached_spool())

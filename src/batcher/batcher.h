@@ -16,6 +16,7 @@
 #include "queue/record_queue.h"
 #include "retry/delivery_notices.h"
 #include "transport/http_transport.h"
+#include "transport/transport.h"
 
 #include <atomic>
 #include <chrono>
@@ -85,7 +86,7 @@ private:
     using clock = std::chrono::steady_clock;
     // Touched only by the worker thread.
     struct worker_state {
-        std::unique_ptr<http_transport> transport;
+        std::unique_ptr<batch_transport> transport; // http_transport, or custom_transport
         batch current;
         std::deque<batch> ready; // sealed, waiting for a request slot or backoff
         std::map<std::uint64_t, batch> in_flight;
@@ -154,6 +155,8 @@ private:
     static constexpr std::chrono::milliseconds probe_interval{1000};
     static constexpr std::uint64_t probe_id = UINT64_MAX; // never a batch's id
     const transport_options transport_opts_;
+    // Where batches go, as messages name it: the URL, or `custom destination "<name>"`.
+    const std::string endpoint_;
     std::unique_ptr<worker_state> state_;
     notifier notifier_;
     std::thread worker_;

@@ -13,7 +13,8 @@ namespace {
 
 seglog::config checked(seglog::config c) {
     c.validate();
-    if (c.write_key.empty()) throw config_error("seglog: the segment client needs a write key (SEGMENT_WRITE_KEY)");
+    if (c.write_key.empty() && !c.custom_destination)
+        throw config_error("seglog: the segment client needs a write key (SEGMENT_WRITE_KEY)");
     return c;
 }
 

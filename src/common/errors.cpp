@@ -59,6 +59,7 @@ const char *describe(network_cause c) noexcept {
     case network_cause::tls: return "TLS handshake failed";
     case network_cause::timeout: return "timed out";
     case network_cause::other: return "network error";
+    case network_cause::destination: return "the destination asked for a retry";
     }
     return "network error";
 }

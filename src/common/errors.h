@@ -17,6 +17,7 @@ enum class network_cause : std::uint8_t {
     tls,             // the TLS handshake failed otherwise
     timeout,         // connect_timeout or request_timeout ran out
     other,           // reset, closed, proxy, ...
+    destination,     // a custom destination asked for a retry (or threw)
 };
 // "connection refused", "name resolution failed", ...
 const char *describe(network_cause c) noexcept;

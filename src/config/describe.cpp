@@ -2,6 +2,8 @@
 
 #include "config_detail.h"
 
+#include <seglog/batch_destination.h>
+
 namespace seglog {
 
 std::string mask_secret(const std::string &secret) {
@@ -27,6 +29,13 @@ std::string config::describe() const {
         } else if (d.type == destination::kind::file && destinations.empty()) {
             out += " (default)";
         }
+    }
+    if (tracking && custom_destination) {
+        std::string name;
+        try {
+            name = custom_destination->name();
+        } catch (...) {}
+        out += std::string(first ? "" : ", ") + "custom " + detail::quote(name.empty() ? "custom destination" : name);
     }
     out += "]";
     if (!spool_dir.empty())

@@ -121,7 +121,7 @@ void validate_redaction(const config &c) {
         if (r.action == redact_action::hash && !hashes) {
             hashes = true;
             // Only when something goes somewhere: a profile with tracking off needs no secret.
-            if (c.hash_key.empty() && !c.effective_destinations().empty())
+            if (c.hash_key.empty() && (!c.effective_destinations().empty() || (c.tracking && c.custom_destination)))
                 fail(label + " hashes values but no secret is set: set " + hash_key_source(c));
         }
     }

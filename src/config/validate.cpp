@@ -126,7 +126,10 @@ std::string num(T v) {
 
 std::vector<destination> config::effective_destinations() const {
     if (!tracking) return {};
-    if (destinations.empty()) return {destination::file(default_file)};
+    if (destinations.empty()) {
+        if (custom_destination) return {};
+        return {destination::file(default_file)};
+    }
     std::vector<destination> out;
     for (const auto &d : destinations)
         if (d.type != destination::kind::off) out.push_back(d);

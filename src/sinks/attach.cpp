@@ -28,12 +28,18 @@ std::shared_ptr<demux_sink_mt> attach(spdlog::logger &logger, const config &cfg)
     const bool echo = cfg.echo_events_to_log;
     for (const auto &d : cfg.effective_destinations()) {
         switch (d.type) {
-        case destination::kind::segment: event_sinks.push_back(std::make_shared<segment_sink_mt>(cfg)); break;
+        case destination::kind::segment: {
+            config to_segment = cfg; // the custom destination gets a client of its own, below
+            to_segment.custom_destination = nullptr;
+            event_sinks.push_back(std::make_shared<segment_sink_mt>(to_segment));
+            break;
+        }
         case destination::kind::file: event_sinks.push_back(std::make_shared<file_event_sink_mt>(d.path)); break;
         case destination::kind::console: event_sinks.push_back(detail::make_console_event_sink()); break;
         case destination::kind::off: break;
         }
     }
+    if (cfg.custom_destination && cfg.tracking) event_sinks.push_back(std::make_shared<segment_sink_mt>(cfg));
 
     // Attaching twice replaces the event side and keeps the original log sinks.
     std::vector<spdlog::sink_ptr> log_sinks;

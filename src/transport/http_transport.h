@@ -9,7 +9,7 @@
 // request uncompressed; when that one is not refused, gzip is off for the session and the
 // response says so (gzip_refused).
 
-#include "common/errors.h"
+#include "transport/transport.h"
 
 #include <chrono>
 #include <cstdint>
@@ -36,44 +36,22 @@ struct transport_options {
 
 inline constexpr int max_redirects = 5;
 
-struct http_request {
-    std::uint64_t id = 0; // chosen by the caller, echoed in the response
-    std::string body;     // uncompressed JSON
-    int retry_count = 0;  // > 0 adds X-Retry-Count
-};
-
-struct http_response {
-    std::uint64_t id = 0;
-    int status = 0;                            // 0: no HTTP answer (see network_error)
-    std::string network_error;                 // libcurl's text for the failure, without secrets
-    network_cause cause = network_cause::none; // what network_error is about
-    bool timed_out = false;                    // the request timeout fired (the server may have it)
-    std::string location;                      // a 3xx's target (absolute), when not followed
-    std::string redirect_refused;              // why a 307/308 was not followed ("" otherwise)
-    int gzip_refused = 0;                      // 400/415: the status a compressed body got before this
-                                               // uncompressed resend was not refused; gzip is now off
-    std::optional<std::string> retry_after;    // the final response's Retry-After, trimmed (retry/ parses it)
-    std::chrono::microseconds duration{0};
-    std::size_t bytes_sent = 0; // body bytes on the wire (after gzip), every hop and resend together
-    std::string body;           // response body, truncated to 4 KiB
-};
-
-class http_transport {
+class http_transport final : public batch_transport {
 public:
     explicit http_transport(transport_options opts);
-    ~http_transport();
+    ~http_transport() override;
     http_transport(const http_transport &) = delete;
     http_transport &operator=(const http_transport &) = delete;
 
-    bool can_send() const; // fewer than max_in_flight requests under way
-    std::size_t in_flight() const;
-    void send(http_request req); // starts a request; never blocks on the network
+    bool can_send() const override; // fewer than max_in_flight requests under way
+    std::size_t in_flight() const override;
+    void send(http_request req) override; // starts a request; never blocks on the network
     // Drives transfers, sleeping at most `timeout` for socket activity or wakeup().
     // Returns the requests that finished.
-    std::vector<http_response> poll(std::chrono::milliseconds timeout);
-    void wakeup(); // thread-safe
+    std::vector<http_response> poll(std::chrono::milliseconds timeout) override;
+    void wakeup() override; // thread-safe
     // Cancels every request under way; returns their ids (their outcome is unknown).
-    std::vector<std::uint64_t> abort_all();
+    std::vector<std::uint64_t> abort_all() override;
     // Connections opened so far (for tests of keep-alive and for stats).
     std::uint64_t connections_opened() const;
     // Whether requests are compressed now (config gzip, until the collector refused it).
