@@ -143,14 +143,14 @@ struct compiled_schema::impl {
 
     int compile(const json &s, const std::string &ptr);
     void compile_keywords(int index, const json &s, const std::string &ptr);
-    bool compile_object_keyword(node &n, const std::string &key, const json &value, const std::string &ptr);
-    bool compile_value_keyword(node &n, const std::string &key, const json &value, const std::string &ptr);
-    bool compile_array_keyword(node &n, const std::string &key, const json &value, const std::string &ptr);
-    std::size_t count_of(const json &value, const std::string &ptr, const std::string &key) const;
-    double number_of(const json &value, const std::string &ptr, const std::string &key) const;
-    std::vector<int> list_of(const json &value, const std::string &ptr, const std::string &key);
-    std::regex regex_of(const json &value, const std::string &ptr, const std::string &key) const;
-    unsigned types_of(const json &value, const std::string &ptr) const;
+    bool compile_object_keyword(node &n, const std::string &key, const json &value, const std::string &at);
+    bool compile_value_keyword(node &n, const std::string &key, const json &value, const std::string &at);
+    bool compile_array_keyword(node &n, const std::string &key, const json &value, const std::string &at);
+    std::size_t count_of(const json &value, const std::string &at, const std::string &key) const;
+    double number_of(const json &value, const std::string &at, const std::string &key) const;
+    std::vector<int> list_of(const json &value, const std::string &at, const std::string &key);
+    std::regex regex_of(const json &value, const std::string &at, const std::string &key) const;
+    unsigned types_of(const json &value, const std::string &at) const;
     void resolve_refs();
     void refuse_cycles(int index, std::vector<char> &state) const;
 
