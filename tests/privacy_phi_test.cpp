@@ -37,9 +37,11 @@ TEST_CASE("an event with a phi path gets exactly phi_integrations; one without k
     two_destinations d;
     configure_phi(d.cfg);
     d.attach();
-    const auto opts = seglog::call_options().with_integrations({{"Amplitude", true}});
-    SEGLOG_LOGGER_TRACK(d.logger, seglog::user("u-1"), "Visit Booked", {{"diagnosis", "J45"}}, opts);
-    SEGLOG_LOGGER_TRACK(d.logger, seglog::user("u-1"), "Page Viewed", {{"diag", "no"}}, opts);
+    // call_options borrows its braces: built in each call, as the API asks
+    SEGLOG_LOGGER_TRACK(d.logger, seglog::user("u-1"), "Visit Booked", {{"diagnosis", "J45"}},
+                        seglog::call_options().with_integrations({{"Amplitude", true}}));
+    SEGLOG_LOGGER_TRACK(d.logger, seglog::user("u-1"), "Page Viewed", {{"diag", "no"}},
+                        seglog::call_options().with_integrations({{"Amplitude", true}}));
     const auto events = d.events();
     REQUIRE(events.size() == 2);
     CHECK(event_named(events, "Visit Booked").at("integrations") == json::parse(covered));

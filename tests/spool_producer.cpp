@@ -24,15 +24,18 @@ void say(const std::string &line) {
     }
 }
 
-// A track whose properties say which event it is; its messageId is written by the serialiser.
-std::string record_of(int seq) {
-    const seglog::properties p({{"seq", seq}});
+// A track of these properties; its messageId is written by the serialiser. The properties are
+// borrowed braces, so they are built in the call that serialises them.
+std::string track_record(const seglog::properties &p) {
     const seglog::identity who = seglog::user("u-crash");
     seglog::detail::event_fields f{seglog::event_type::track, &who, "Crash Test", {}, {}, {}, &p, nullptr};
     std::string out;
     if (seglog::detail::serialize_event(f, out)) std::_Exit(4);
     return out;
 }
+
+// A track whose properties say which event it is.
+std::string record_of(int seq) { return track_record({{"seq", seq}}); }
 
 } // namespace
 
