@@ -3,6 +3,7 @@
 // collector; the call's own keys win; context.library stays seglog's; bad values are refused.
 #include <doctest/doctest.h>
 
+#include "config_checks.h"
 #include "two_destinations.h"
 
 #include <seglog/seglog.h>
@@ -16,13 +17,9 @@ namespace {
 
 const char *const app_context = R"({"app":{"name":"shop","version":"1.2.0"},"locale":"en-GB"})";
 
+// The message validate() throws for `cfg`, or "(no error)".
 std::string config_error_of(const seglog::config &cfg) {
-    try {
-        cfg.validate();
-    } catch (const seglog::config_error &e) {
-        return e.what();
-    }
-    return "(no error)";
+    return seglog_test::error_of([&] { cfg.validate(); });
 }
 
 } // namespace
