@@ -1,6 +1,7 @@
 // fork(): the child gets a pipeline of its own and the parent's queue stays the parent's; a
 // child that never tracks starts no thread.
 #include "pipeline.h"
+#include "sanitizers.h"
 
 #include <doctest/doctest.h>
 
@@ -21,18 +22,6 @@ using seglog::reason;
 using seglog::loopback::reply;
 
 namespace {
-
-#if defined(__SANITIZE_THREAD__)
-constexpr bool k_tsan = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr bool k_tsan = true;
-#else
-constexpr bool k_tsan = false;
-#endif
-#else
-constexpr bool k_tsan = false;
-#endif
 
 // ThreadSanitizer does not support a child that starts threads after a multi-threaded fork:
 // it kills it (die_after_fork), or with die_after_fork=0 aborts on "dup thread with used id"

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include "sanitizers.h"
 #include "spool_files.h"
 
 #include <seglog/client.h>
@@ -12,22 +13,6 @@
 
 using namespace seglog_test;
 using namespace std::chrono_literals;
-
-namespace {
-
-#if defined(__SANITIZE_THREAD__)
-constexpr bool k_tsan = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr bool k_tsan = true;
-#else
-constexpr bool k_tsan = false;
-#endif
-#else
-constexpr bool k_tsan = false;
-#endif
-
-} // namespace
 
 TEST_SUITE("spool") {
 
