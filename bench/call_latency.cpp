@@ -16,10 +16,12 @@
 //   bench_call_latency [--bursts 20000] [--burst 32] [--pause-us 200] [--timing burst|call]
 //                      [--worker-nice N] [--off-calls 100000000] [--properties flat|nested|nested-json]
 //                      [--only up|down|2t|2t-down|async|async-down|spdlog|off|paired] [--spool DIR]
-//                      [--scope]
+//                      [--scope] [--plan FILE]
 //
 // --scope: each producer thread opens one seglog::scoped_context of two members first, so every
 // event also merges them (the figure beside the default run is the cost of a scope).
+// --plan FILE: the client checks every event against this tracking plan (plan_violations=warn;
+// bench/plans/order.json describes the benchmark's event).
 #include "bench_util.h"
 #include "collector.h"
 
@@ -49,6 +51,7 @@ struct options {
     property_set props = property_set::flat;
     std::string spool_dir; // --spool DIR: each run's client keeps a durable spool under DIR
     bool scope = false;    // --scope: each producer thread tracks inside a scoped_context of two members
+    std::string plan;      // --plan FILE: a tracking plan every event is checked against
 };
 
 double timer_ns = 0; // median cost of an empty now()..now() bracket
@@ -177,6 +180,7 @@ void run(const char *label, bool async, int threads, bool collector_up, const op
     if (o.worker_nice >= 0) cfg.worker_nice = o.worker_nice;
     static int runs = 0;
     if (!o.spool_dir.empty()) cfg.spool_dir = o.spool_dir + "/run-" + std::to_string(++runs); // one owner each
+    cfg.tracking_plan = o.plan;
     if (!collector_up) col.stop();
 
     std::shared_ptr<spdlog::logger> logger;
@@ -282,6 +286,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     o.spool_dir = bench::arg(argc, argv, "--spool", "");
+    o.plan = bench::arg(argc, argv, "--plan", "");
     const std::string only = bench::arg(argc, argv, "--only", "");
     auto want = [&](const char *name) { return only.empty() || only == name; };
     seglog::set_error_handler([](const error &) {}); // counted in stats; not printed mid-run
@@ -297,6 +302,7 @@ int main(int argc, char **argv) {
                             : "each burst timed as a whole (one sample per burst: burst time / calls)",
                 o.worker_nice >= 0 ? o.worker_nice : config{}.worker_nice, timer_ns);
     if (!o.spool_dir.empty()) std::printf("durable spool under %s\n", o.spool_dir.c_str());
+    if (!o.plan.empty()) std::printf("tracking plan %s (plan_violations=warn)\n", o.plan.c_str());
     if (want("up")) run("1 thread, sync logger, collector up", false, 1, true, o);
     if (want("down")) run("1 thread, sync logger, collector down", false, 1, false, o);
     if (want("2t")) run("2 threads, sync logger, collector up", false, 2, true, o);

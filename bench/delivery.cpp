@@ -11,7 +11,10 @@
 //
 //   bench_delivery [--events N] [--gzip] [--overflow block|drop_newest] [--flush-at N]
 //                  [--max-in-flight N] [--max-batch-bytes N] [--delay-ms N] [--block-timeout-ms N]
-//                  [--parse-bodies] [--worker-nice N]
+//                  [--parse-bodies] [--worker-nice N] [--plan FILE]
+//
+// --plan FILE: the client checks every event against this tracking plan on its worker
+// (plan_violations=warn; bench/plans/order.json describes the benchmark's event).
 #include "collector.h"
 
 #include <seglog/seglog.h>
@@ -43,6 +46,7 @@ struct options {
     std::size_t block_timeout_ms = 0; // 0: the config's default
     bool parse_bodies = false;
     int worker_nice = -1; // -1: the config's default
+    std::string plan;     // --plan FILE
 };
 
 [[noreturn]] void usage(const char *why) {
@@ -51,7 +55,7 @@ struct options {
         "bench_delivery: %s\n"
         "usage: bench_delivery [--events N] [--gzip] [--overflow block|drop_newest] "
         "[--flush-at N] [--max-in-flight N] [--max-batch-bytes N] [--delay-ms N] [--block-timeout-ms N] [--parse-bodies] "
-        "[--worker-nice N]\n",
+        "[--worker-nice N] [--plan FILE]\n",
         why);
     std::exit(2);
 }
@@ -87,6 +91,7 @@ options parse(int argc, char **argv) {
         else if (a == "--block-timeout-ms") o.block_timeout_ms = number(next());
         else if (a == "--parse-bodies") o.parse_bodies = true;
         else if (a == "--worker-nice") o.worker_nice = nice_value(next());
+        else if (a == "--plan") o.plan = next();
         else if (a == "--overflow") {
             const std::string v = next();
             if (v == "block") o.overflow = seglog::overflow_policy::block;
@@ -190,6 +195,7 @@ int main(int argc, char **argv) {
     if (opt.max_batch_bytes) cfg.max_batch_bytes = opt.max_batch_bytes;
     if (opt.block_timeout_ms) cfg.block_timeout = std::chrono::milliseconds(opt.block_timeout_ms);
     if (opt.worker_nice >= 0) cfg.worker_nice = opt.worker_nice;
+    cfg.tracking_plan = opt.plan;
 
     auto logger = std::make_shared<spdlog::logger>("bench", std::make_shared<spdlog::sinks::null_sink_mt>());
     auto demux = seglog::attach(*logger, cfg);
@@ -238,6 +244,10 @@ int main(int argc, char **argv) {
                 static_cast<unsigned long long>(s.failed), static_cast<unsigned long long>(error_reports.load()));
     std::printf("  collector:        %zu unique, %zu duplicates, %zu requests, %zu connections\n", cs.unique,
                 cs.duplicates, cs.requests, cs.connections);
+    if (!opt.plan.empty())
+        std::printf("  tracking plan:    %s: %llu violations, %llu unplanned\n", opt.plan.c_str(),
+                    static_cast<unsigned long long>(s.plan_violations),
+                    static_cast<unsigned long long>(s.unplanned_events));
     std::printf("  batches:          %llu sent, %llu delivered, %llu events retried\n",
                 static_cast<unsigned long long>(s.batches_sent), static_cast<unsigned long long>(s.batches_delivered),
                 static_cast<unsigned long long>(s.retried));

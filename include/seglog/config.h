@@ -49,6 +49,11 @@ struct SEGLOG_API destination {
 // caller waits up to block_timeout for room, then the event is refused as queue_full.
 enum class overflow_policy { drop_newest, drop_oldest, block };
 
+// What happens to an event the tracking plan does not allow (config::plan_violations,
+// docs/tracking-plan.md): allow sends it unchecked, warn sends it and reports the violation,
+// drop reports it and never sends it.
+enum class plan_mode { allow, warn, drop };
+
 // When the durable spool (config::spool_dir) asks the kernel to write its pages to the disk.
 // Every record is in the spool's shared file mapping the moment the call returns, so it
 // survives the death of the process whatever this says; the policy is about power loss and
@@ -160,6 +165,12 @@ struct SEGLOG_API config {
     // "integrations": {...}}; paths add up (code, defaults, profile), integrations is replaced.
     std::vector<std::string> phi_paths;
     std::string phi_integrations; // required (a JSON object) when phi_paths is not empty
+
+    // --- tracking plan (docs/tracking-plan.md, "Runtime checking"): every event is checked
+    // against the plan on its way to a destination (the worker for Segment and custom
+    // destinations, the writing thread for a file or the console).
+    std::string tracking_plan;                   // SEGLOG_TRACKING_PLAN: a plan file; empty: no plan
+    plan_mode plan_violations = plan_mode::warn; // SEGLOG_PLAN_VIOLATIONS: "allow", "warn" or "drop"
 
     // --- development
     bool echo_events_to_log = false; // demux also renders events as log lines

@@ -66,9 +66,15 @@ enum class reason : std::uint8_t {
                           // removed or read-only) and they go on in memory only, counted in
                           // stats().spool_unspooled; or recovery skipped corrupt records,
                           // counted in stats().spool_corrupt. Never counted in by_reason
+    // the tracking plan (config::tracking_plan; docs/tracking-plan.md)
+    plan_violation,  // the event fails its rule's schema (the message lists each failing JSON
+                     // pointer and keyword, never a value): with plan_violations=drop it is not
+                     // sent (failed, or refused by a file or console destination); with warn it
+                     // is sent and this is a notice, not counted in by_reason
+    unplanned_event, // no rule of the plan has the track event's name; drop and warn as above
 };
 // The number of reasons: the size of the by_reason arrays, indexed by static_cast<int>(reason).
-inline constexpr int reason_count = static_cast<int>(reason::spool_error) + 1;
+inline constexpr int reason_count = static_cast<int>(reason::unplanned_event) + 1;
 
 // Stable snake_case name of a reason, as used in stats() and messages.
 // The enumerator's own name ("queue_full"); "unknown" for a value outside the enumeration.

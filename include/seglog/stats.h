@@ -50,6 +50,10 @@ struct stats {
     // Events serialised by this client's calls, and by the macros of loggers attach() wired to
     // it, that carried a phi path and were sent with config::phi_integrations.
     std::uint64_t phi_routed = 0;
+    // The tracking plan (config::tracking_plan): events found failing their rule's schema, and
+    // track events no rule names, whether sent (warn) or not (drop: also counted in failed).
+    std::uint64_t plan_violations = 0;
+    std::uint64_t unplanned_events = 0;
 };
 
 // What client::on_delivered receives: one batch answered 2xx.

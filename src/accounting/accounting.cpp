@@ -59,6 +59,8 @@ void accounting::fill(seglog::stats &s) const {
     s.batches_delivered = batches_delivered_.load();
     s.in_flight = in_batches_.load();
     s.bytes_sent = bytes_sent_.load();
+    s.plan_violations = plan_violations_.load();
+    s.unplanned_events = unplanned_.load();
 }
 
 void accounting::on_delivered(delivered_callback fn) {
@@ -79,6 +81,7 @@ void accounting::reset_after_fork() {
     in_batches_.store(0);
     delivered_ = failed_ = dropped_ = returned_ = evicted_ = 0;
     retried_ = batches_sent_ = batches_delivered_ = bytes_sent_ = 0;
+    plan_violations_ = unplanned_ = 0;
     for (auto &r : by_reason_) r.store(0);
 }
 

@@ -76,6 +76,10 @@ public:
         by_reason_[static_cast<int>(why)].fetch_add(n, std::memory_order_relaxed);
         in_batches_.fetch_sub(n, std::memory_order_relaxed);
     }
+    // An event the tracking plan does not allow (plan_violation or unplanned_event), sent or not.
+    void off_plan(reason why) noexcept {
+        (why == reason::unplanned_event ? unplanned_ : plan_violations_).fetch_add(1, std::memory_order_relaxed);
+    }
     // n events evicted from a batch held by the worker (drop_oldest), counted apart as evicted.
     void unbatched(std::size_t n) noexcept { in_batches_.fetch_sub(n, std::memory_order_relaxed); }
     // Every batch taken back from the worker at close (their events are returned).
@@ -111,6 +115,7 @@ private:
     std::atomic<std::uint64_t> by_reason_[reason_count] = {};
     std::atomic<std::uint64_t> retried_{0}, batches_sent_{0}, batches_delivered_{0}, bytes_sent_{0};
     std::atomic<std::size_t> in_batches_{0};
+    std::atomic<std::uint64_t> plan_violations_{0}, unplanned_{0};
 
     mutable std::mutex callback_mutex_;
     std::shared_ptr<const delivered_callback> on_delivered_;

@@ -57,7 +57,8 @@ batcher::batcher(const config &cfg, record_queue &queue, accounting &acc)
       max_outside_events_(2 * (cfg.max_in_flight + 1) *
                           std::max<std::size_t>(1, std::min(cfg.flush_at, cfg.max_batch_events))),
       transport_opts_(transport_options_from(cfg)),
-      endpoint_(cfg.custom_destination ? destination_label(*cfg.custom_destination) : transport_opts_.url) {}
+      endpoint_(cfg.custom_destination ? destination_label(*cfg.custom_destination) : transport_opts_.url),
+      gate_(plan::gate::from_config(cfg)) {}
 
 void batcher::start() {
     notifier_.start();
@@ -451,6 +452,7 @@ void batcher::fill_batches(worker_state &w, std::vector<queued_record> &incoming
     const clock::time_point arrived = std::min(now, clock::time_point(clock::duration(
                                                         first_arrival_.load(std::memory_order_relaxed))));
     for (auto &r : incoming) {
+        if (gate_ && !admit(r)) continue;
         const std::size_t n = w.current.records.size();
         if (n && (n >= cfg_.flush_at || n >= cfg_.max_batch_events ||
                   w.current.body_bytes_with(r.json.size()) > w.max_batch_bytes))
@@ -462,6 +464,23 @@ void batcher::fill_batches(worker_state &w, std::vector<queued_record> &incoming
     const std::size_t n = w.current.records.size();
     if (n && (n >= cfg_.flush_at || flush_now || stopping || now - w.current.opened >= cfg_.flush_interval))
         seal_current(w, now);
+}
+
+bool batcher::admit(queued_record &r) {
+    error report{};
+    bool keep = true;
+    if (gate_->check(r.json.view(), report, keep)) return true;
+    acc_.off_plan(report.code);
+    if (!keep) {
+        acc_.batched(1);
+        acc_.failed(1, report.code);
+        queue_.release(1, r.json.size());
+        std::vector<queued_record> settled;
+        settled.push_back(std::move(r));
+        queue_.recycle(settled);
+    }
+    notify([this, e = std::move(report)] { acc_.report(e); });
+    return keep;
 }
 
 // While stopping: true when the worker is done, either with nothing left or because the

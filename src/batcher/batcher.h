@@ -13,6 +13,7 @@
 #include "accounting/accounting.h"
 #include "batcher/batch.h"
 #include "batcher/notifier.h"
+#include "plan/gate.h"
 #include "queue/record_queue.h"
 #include "retry/delivery_notices.h"
 #include "transport/http_transport.h"
@@ -118,6 +119,9 @@ private:
     void lower_priority() const; // cfg.worker_nice, on the worker thread
     void fill_batches(worker_state &w, std::vector<queued_record> &incoming, clock::time_point now, bool flush_now,
                       bool stopping);
+    // The tracking plan's check: false when the event is not to be sent (plan_violations=drop),
+    // and then settled as failed here.
+    bool admit(queued_record &r);
     bool finished(worker_state &w, clock::time_point now);
     std::chrono::milliseconds sleep_time(const worker_state &w, clock::time_point now, bool hold_queue,
                                          bool stopping) const;
@@ -157,6 +161,9 @@ private:
     const transport_options transport_opts_;
     // Where batches go, as messages name it: the URL, or `custom destination "<name>"`.
     const std::string endpoint_;
+    // Checked on the worker, so that a call pays nothing for the plan (docs/tracking-plan.md);
+    // nullptr without a plan or with plan_violations=allow.
+    const std::shared_ptr<const plan::gate> gate_;
     std::unique_ptr<worker_state> state_;
     notifier notifier_;
     std::thread worker_;

@@ -144,6 +144,8 @@ const char *to_string(reason r) noexcept {
     case reason::delivery_delayed: return "delivery_delayed";
     case reason::reentrant_call: return "reentrant_call";
     case reason::spool_error: return "spool_error";
+    case reason::plan_violation: return "plan_violation";
+    case reason::unplanned_event: return "unplanned_event";
     }
     return "unknown";
 }

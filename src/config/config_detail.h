@@ -65,6 +65,13 @@ void apply_phi(config &c, const nlohmann::json &v, const std::string &where);
 void validate_enrichment(const config &c);
 std::string describe_enrichment(const config &c);
 
+// Tracking-plan options (plan_keys.cpp): plan_violations from text (variable or file key),
+// the plan loaded and its health-data marks checked by validate(), the startup line's part.
+plan_mode parse_plan_mode(const std::string &text, const std::string &where);
+void apply_plan_violations(config &c, const nlohmann::json &v, const std::string &where);
+void validate_plan(const config &c);
+std::string describe_plan(const config &c);
+
 // One option of a profile in the JSON file. The table (key_table(), from_file.cpp) is the
 // single list of file keys: adding an option is one line there.
 struct key_spec {

@@ -41,7 +41,8 @@ std::string config::describe() const {
     if (!spool_dir.empty())
         out += " spool=" + spool_dir + " (max " + std::to_string(spool_max_bytes) + " bytes, sync " +
                spool_sync.to_string() + (spool_sync.type == spool_sync_policy::kind::interval ? " ms)" : ")");
-    return out + detail::cfg::describe_redaction(*this) + detail::cfg::describe_enrichment(*this);
+    return out + detail::cfg::describe_redaction(*this) + detail::cfg::describe_enrichment(*this) +
+           detail::cfg::describe_plan(*this);
 }
 
 } // namespace seglog

@@ -77,6 +77,14 @@ config config::from_env(const env_reader &read_env, config base) {
         c.spool_dir = *v;
         c.origin["spool_dir"] = "SEGLOG_SPOOL_DIR";
     }
+    if (auto v = get(read_env, "SEGLOG_TRACKING_PLAN")) {
+        c.tracking_plan = *v;
+        c.origin["tracking_plan"] = "SEGLOG_TRACKING_PLAN";
+    }
+    if (auto v = get(read_env, "SEGLOG_PLAN_VIOLATIONS")) {
+        c.plan_violations = parse_plan_mode(*v, "SEGLOG_PLAN_VIOLATIONS");
+        c.origin["plan_violations"] = "SEGLOG_PLAN_VIOLATIONS";
+    }
     // Last, so that it overrides the file and code: the one switch an operator needs.
     if (auto v = get(read_env, "SEGLOG_TRACKING")) {
         c.tracking = parse_switch("SEGLOG_TRACKING", *v);

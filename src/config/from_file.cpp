@@ -202,6 +202,8 @@ const std::vector<key_spec> &key_table() {
         {"context", apply_context, 0, {}},
         {"integrations", apply_integrations, 0, {}},
         {"phi", apply_phi, 0, {}},
+        string_key("tracking_plan", &config::tracking_plan),
+        {"plan_violations", apply_plan_violations, 0, {}},
     };
     return table;
 }

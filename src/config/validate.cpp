@@ -235,6 +235,7 @@ void config::validate() const {
     check_destinations(*this);
     validate_redaction(*this);
     validate_enrichment(*this);
+    validate_plan(*this);
     check_endpoint(*this);
     for (const auto &d : effective_destinations()) check_in_force(*this, d);
 }

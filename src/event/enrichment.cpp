@@ -6,6 +6,7 @@
 #include "common/key_path.h"
 #include "event/json_writer.h"
 #include "event/path_match.h"
+#include "plan/gate.h"
 
 #include <seglog/record.h>
 
@@ -98,11 +99,17 @@ object_members::object_members(nlohmann::json obj, std::string_view skip_key) {
 }
 
 std::shared_ptr<const enrichment> enrichment::from_config(const config &cfg) {
-    if (cfg.context.empty() && cfg.integrations.empty() && cfg.phi_paths.empty()) return nullptr;
+    // The plan's "x-phi" marks add to the profile's paths (validate() has loaded the plan).
+    std::vector<std::string> phi_paths = cfg.phi_paths;
+    if (!cfg.tracking_plan.empty()) {
+        const auto plan = plan::load_shared(cfg.tracking_plan);
+        phi_paths.insert(phi_paths.end(), plan->phi_paths.begin(), plan->phi_paths.end());
+    }
+    if (cfg.context.empty() && cfg.integrations.empty() && phi_paths.empty()) return nullptr;
     auto e = std::make_shared<enrichment>();
     e->context = object_members(parse_object(cfg.context), "library");
     e->integrations = object_members(parse_object(cfg.integrations));
-    for (const auto &path : cfg.phi_paths) {
+    for (const auto &path : phi_paths) {
         compiled_pattern pat;
         if (!parse_path(path, pat.segments).empty()) continue; // validate() has refused it already
         pat.rule = 0;

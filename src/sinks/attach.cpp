@@ -4,6 +4,7 @@
 #include <seglog/tracking.h>
 
 #include "client/client_impl.h"
+#include "plan/gate.h"
 #include "sinks/console_event_sink.h"
 
 namespace seglog {
@@ -34,8 +35,10 @@ std::shared_ptr<demux_sink_mt> attach(spdlog::logger &logger, const config &cfg)
             event_sinks.push_back(std::make_shared<segment_sink_mt>(to_segment));
             break;
         }
-        case destination::kind::file: event_sinks.push_back(std::make_shared<file_event_sink_mt>(d.path)); break;
-        case destination::kind::console: event_sinks.push_back(detail::make_console_event_sink()); break;
+        case destination::kind::file: event_sinks.push_back(std::make_shared<file_event_sink_mt>(d.path, cfg)); break;
+        case destination::kind::console:
+            event_sinks.push_back(detail::make_console_event_sink(detail::plan::gate::from_config(cfg)));
+            break;
         case destination::kind::off: break;
         }
     }

@@ -11,6 +11,7 @@
 #include <seglog/sinks/file_event_sink.h>
 
 #include "common/record_layout.h"
+#include "plan/gate.h"
 #include "sinks/file_io.h"
 
 #include <fcntl.h>
@@ -68,6 +69,11 @@ file_event_sink<Mutex>::file_event_sink(std::string path) : path_(std::move(path
 }
 
 template <typename Mutex>
+file_event_sink<Mutex>::file_event_sink(std::string path, const config &cfg) : file_event_sink(std::move(path)) {
+    plan_ = detail::plan::gate::from_config(cfg);
+}
+
+template <typename Mutex>
 file_event_sink<Mutex>::~file_event_sink() {
     if (fd_ < 0) return;
     if (::fsync(fd_) != 0 && errno != EINVAL) report_io(path_, "sync", errno, {});
@@ -117,6 +123,7 @@ void file_event_sink<Mutex>::cut_back(std::size_t written) {
 
 template <typename Mutex>
 void file_event_sink<Mutex>::write_line(std::string_view record) {
+    if (plan_ && !detail::plan::admit_locally(*plan_, record)) return;
     long long size = 0;
     if (reopen_requested_.exchange(false, std::memory_order_relaxed) || !still_ours(size)) {
         int err = 0;

@@ -19,6 +19,11 @@
 
 namespace seglog {
 
+struct config;
+namespace detail::plan {
+class gate;
+} // namespace detail::plan
+
 // An event sink (give it to a demux_sink, or let attach() make one for a file: destination).
 //
 // Each event is one write(2) of its line (no stdio buffer), so an event is either written whole
@@ -42,6 +47,12 @@ public:
     // Opens `path` for appending; throws config_error naming the path and the system's reason.
     // The file is created if missing (its directory is not); the sink owns it until destroyed.
     explicit file_event_sink(std::string path);
+    // The same, checking each event against cfg's tracking plan before it is written
+    // (config::tracking_plan and plan_violations; docs/tracking-plan.md): a violation is
+    // reported as reason::plan_violation or unplanned_event through seglog::set_error_handler,
+    // and the event is written (warn) or not (drop). Also throws config_error for a plan that
+    // does not load.
+    file_event_sink(std::string path, const config &cfg);
     ~file_event_sink() override; // syncs and closes
     file_event_sink(const file_event_sink &) = delete;
     file_event_sink &operator=(const file_event_sink &) = delete;
@@ -80,7 +91,8 @@ private:
     long long end_ = 0;                    // where the file ended after this sink's last write
     bool fresh_line_ = false;              // a torn line could not be cut back: start on a new line
     std::atomic<bool> reopen_requested_{false};
-    std::string line_; // the line being written, reused
+    std::string line_;                               // the line being written, reused
+    std::shared_ptr<const detail::plan::gate> plan_; // nullptr: nothing checked
 };
 
 // The two instantiations compiled into libseglog, named as spdlog names its sinks.
