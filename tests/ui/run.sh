@@ -15,11 +15,25 @@ fail() {
     exit 1
 }
 [ $# -ge 2 ] || fail "usage: run.sh SEGLOG_BINARY WORK_DIR [--screenshot]"
-seglog=$1
-work=$2
+seglog=$(realpath -m "$1")
+work=$(realpath -m "$2")
 screenshot=""
 [ "${3:-}" = "--screenshot" ] && screenshot="$root/docs/images/collector-ui.png"
 [ -x "$seglog" ] || fail "no seglog binary at $seglog (build with -Dtools=true)"
+
+# The options' mistakes: exit 2 with a one-line reason, before anything listens.
+expect_refused() {
+    local want=$1
+    shift
+    local out rc=0
+    out=$("$seglog" collector "$@" 2>&1) || rc=$?
+    [ "$rc" = 2 ] && [ "$out" = "$want" ] || fail "seglog collector $*: exit $rc, \"$out\"; expected exit 2, \"$want\""
+    echo "ok - seglog collector $* is refused"
+}
+expect_refused "seglog collector: --plan needs --ui" --plan "$root/examples/plans/health.json"
+expect_refused "seglog collector: tracking plan /nonexistent/plan.json: cannot be read" --ui --plan /nonexistent/plan.json
+expect_refused "seglog collector: option out of range (see --help)" --ui --ui-max 0
+expect_refused "seglog collector: --ui-max needs a number" --ui --ui-max many
 
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
