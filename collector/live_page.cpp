@@ -139,7 +139,7 @@ void live_feed::publish_locked(const std::string &message) {
 }
 
 nlohmann::json live_feed::counters_json_locked() const {
-    return {{"requests", counts_.requests}, {"events", counts_.events},  {"duplicates", counts_.duplicates},
+    return {{"requests", counts_.requests}, {"events", counts_.events},   {"duplicates", counts_.duplicates},
             {"failures", counts_.failures}, {"dropped", counts_.dropped}, {"kept", counts_.kept}};
 }
 

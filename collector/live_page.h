@@ -49,13 +49,13 @@ struct live_options {
 };
 
 struct live_counters {
-    std::uint64_t requests = 0;   // recorded by the collector (any answer)
-    std::uint64_t events = 0;     // events in them
-    std::uint64_t duplicates = 0; // messageIds accepted again (2xx), as the collector counts them
-    std::uint64_t failures = 0;   // answers the collector was told to fail (--status,
-                                  // --fail-ratio): non-2xx or reset, protocol errors aside
-    std::uint64_t dropped = 0;    // events no longer kept (beyond max_events)
-    std::uint64_t kept = 0;       // events kept now
+    std::uint64_t requests = 0;        // recorded by the collector (any answer)
+    std::uint64_t events = 0;          // events in them
+    std::uint64_t duplicates = 0;      // messageIds accepted again (2xx), as the collector counts them
+    std::uint64_t failures = 0;        // answers the collector was told to fail (--status,
+                                       // --fail-ratio): non-2xx or reset, protocol errors aside
+    std::uint64_t dropped = 0;         // events no longer kept (beyond max_events)
+    std::uint64_t kept = 0;            // events kept now
     std::uint64_t clients_dropped = 0; // streams closed because their buffer was full
 };
 
