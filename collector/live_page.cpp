@@ -40,10 +40,6 @@ std::string utc_now() {
 // throws here.
 std::string dump(const nlohmann::json &j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
 
-std::string sse(const char *name, const nlohmann::json &data) {
-    return std::string("event: ") + name + "\ndata: " + dump(data) + "\n\n";
-}
-
 // The events of a request body as the collector parsed it: the batch's elements, or the body
 // itself for a single-event call (/v1/track, ...).
 std::vector<const nlohmann::json *> events_of(const request &r) {
@@ -91,14 +87,15 @@ void live_feed::close() {
 }
 
 void live_feed::take(const request &r) {
-    // Built and checked before taking the lock: a plan check can take a while.
-    std::vector<nlohmann::json> entries;
+    // Built, checked and serialised before taking the lock: a plan check can take a while. An
+    // entry is kept as its JSON text, a fraction of the memory of a JSON tree.
+    std::vector<std::string> entries;
     const std::string received = utc_now();
     for (const nlohmann::json *e : events_of(r)) {
         nlohmann::json entry{{"received", received}, {"status", r.reset ? 0 : r.status}, {"path", r.path}};
         if (opt_.validate) entry["check"] = opt_.validate(*e);
         entry["event"] = *e;
-        entries.push_back(std::move(entry));
+        entries.push_back(dump(entry));
     }
     std::lock_guard<std::mutex> lk(mutex_);
     ++counts_.requests;
@@ -107,7 +104,7 @@ void live_feed::take(const request &r) {
     const bool failed = r.reset || r.status < 200 || r.status >= 300;
     if (failed && !r.protocol_error) ++counts_.failures;
     for (auto &e : entries) {
-        e["seq"] = ++next_seq_;
+        e = "{\"seq\":" + std::to_string(++next_seq_) + "," + e.substr(1); // "{...}": never empty
         kept_.push_back(e);
     }
     while (kept_.size() > opt_.max_events) {
@@ -117,9 +114,13 @@ void live_feed::take(const request &r) {
     counts_.kept = kept_.size();
     // Only what the page keeps is sent: a batch larger than max_events sends its newest.
     const std::size_t skip = entries.size() > opt_.max_events ? entries.size() - opt_.max_events : 0;
-    nlohmann::json update{{"entries", nlohmann::json::array()}, {"counters", counters_json_locked()}};
-    for (std::size_t i = skip; i < entries.size(); ++i) update["entries"].push_back(std::move(entries[i]));
-    publish_locked(sse("update", update));
+    std::string update = "event: update\ndata: {\"entries\":[";
+    for (std::size_t i = skip; i < entries.size(); ++i) {
+        if (i > skip) update += ',';
+        update += entries[i];
+    }
+    update += "],\"counters\":" + dump(counters_json_locked()) + "}\n\n";
+    publish_locked(update);
 }
 
 void live_feed::publish_locked(const std::string &message) {
@@ -143,14 +144,16 @@ nlohmann::json live_feed::counters_json_locked() const {
             {"failures", counts_.failures}, {"dropped", counts_.dropped}, {"kept", counts_.kept}};
 }
 
-nlohmann::json live_feed::snapshot_locked() const {
-    nlohmann::json entries = nlohmann::json::array();
-    for (const auto &e : kept_) entries.push_back(e);
-    return {{"max", opt_.max_events},
-            {"plan", opt_.plan},
-            {"validating", static_cast<bool>(opt_.validate)},
-            {"entries", std::move(entries)},
-            {"counters", counters_json_locked()}};
+std::string live_feed::snapshot_locked() const {
+    std::string out = "{\"max\":" + std::to_string(opt_.max_events) + ",\"plan\":" + dump(opt_.plan) +
+                      ",\"validating\":" + (opt_.validate ? "true" : "false") + ",\"entries\":[";
+    bool first = true;
+    for (const auto &e : kept_) {
+        if (!first) out += ',';
+        first = false;
+        out += e;
+    }
+    return out + "],\"counters\":" + dump(counters_json_locked()) + "}";
 }
 
 live_counters live_feed::counters() const {
@@ -158,7 +161,9 @@ live_counters live_feed::counters() const {
     return counts_;
 }
 
-nlohmann::json live_feed::snapshot() const {
+nlohmann::json live_feed::snapshot() const { return nlohmann::json::parse(snapshot_text()); }
+
+std::string live_feed::snapshot_text() const {
     std::lock_guard<std::mutex> lk(mutex_);
     return snapshot_locked();
 }
@@ -182,7 +187,7 @@ void live_feed::add_routes(httplib::Server &server) {
     server.Get("/favicon.ico", [](const httplib::Request &, httplib::Response &res) { res.status = 204; });
     server.Get("/events.json", [this](const httplib::Request &, httplib::Response &res) {
         security_headers(res);
-        res.set_content(dump(snapshot()), "application/json");
+        res.set_content(snapshot_text(), "application/json");
     });
     server.Get("/events", [this](const httplib::Request &, httplib::Response &res) {
         security_headers(res);
@@ -197,7 +202,7 @@ void live_feed::add_routes(httplib::Server &server) {
             }
             // The snapshot is taken with the stream registered under one lock: no update is
             // missed or sent twice. It is not counted against the buffer's bound.
-            s->pending.push_back("retry: 1000\n" + sse("snapshot", snapshot_locked()));
+            s->pending.push_back("retry: 1000\nevent: snapshot\ndata: " + snapshot_locked() + "\n\n");
             streams_.push_back(s);
         }
         res.set_chunked_content_provider(

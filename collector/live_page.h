@@ -74,13 +74,14 @@ public:
     void close();
 
     live_counters counters() const;
-    nlohmann::json snapshot() const; // what /events.json answers
-    std::size_t clients() const;     // open streams
+    nlohmann::json snapshot() const;   // what /events.json answers
+    std::string snapshot_text() const; // the same, as sent
+    std::size_t clients() const;       // open streams
 
     struct stream; // one connected browser
 
 private:
-    nlohmann::json snapshot_locked() const;
+    std::string snapshot_locked() const;
     nlohmann::json counters_json_locked() const;
     void publish_locked(const std::string &message);
 
@@ -89,7 +90,7 @@ private:
     std::condition_variable cv_; // a stream has something to write, or closing
     bool closed_ = false;
     std::uint64_t next_seq_ = 0;
-    std::deque<nlohmann::json> kept_; // oldest first
+    std::deque<std::string> kept_; // each entry's JSON text, oldest first
     live_counters counts_;
     std::vector<std::shared_ptr<stream>> streams_;
 };

@@ -121,8 +121,10 @@ async function run() {
   check(rows.every((r) => r.answer === '200'), 'the answer given is shown', rows.map((r) => r.answer));
 
   const page2 = event('page', { userId: 'patient-42', name: 'Care Plan', properties: { path: '/plan' } });
+  const sent2 = Date.now();
   await post(url, [page2]);
   await waitRows(page, 4);
+  console.log(`# a later event on the page ${Date.now() - sent2} ms after its POST began`);
   rows = await visibleRows(page);
   check(rows[0].type === 'page' && rows[0].name === 'Care Plan', 'a later request goes on top', rows[0]);
   const counted = { requests: await counter(page, 'requests'), events: await counter(page, 'events') };
