@@ -506,6 +506,7 @@ void collector::impl::handle(const httplib::Request &req, httplib::Response &res
     rec.events = body.events_seen;
     for (auto &p : body.ids) rec.message_ids.push_back(p.first);
     check_limits(opt, rec, body);
+    rec.protocol_error = body.invalid != nullptr;
 
     {
         std::lock_guard<std::mutex> lk(mutex);
@@ -547,6 +548,7 @@ httplib::Server::HandlerResponse collector::impl::refused(const httplib::Request
     res.set_content(nlohmann::json{{"success", false}, {"error", why}}.dump(), "application/json");
     request rec = record_of(req, serving);
     rec.status = res.status;
+    rec.protocol_error = true;
     const int fd = serving ? socket_of(*serving, port, req) : -1;
     rec.client_gone = fd >= 0 && hung_up(fd);
     {
@@ -615,6 +617,7 @@ void collector::impl::start() {
     s->set_payload_max_length(max_body_bytes);
     const std::size_t threads = std::max<std::size_t>(1, opt.threads);
     s->new_task_queue = [this, threads] { return new connection_queue(*this, threads); };
+    if (opt.routes) opt.routes(*s);
     auto h = [this](const httplib::Request &req, httplib::Response &res) { handle(req, res); };
     s->Post(".*", h).Put(".*", h).Patch(".*", h).Delete(".*", h).Get(".*", h).Options(".*", h);
     s->set_error_handler(httplib::Server::HandlerWithResponse(

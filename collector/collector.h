@@ -21,6 +21,10 @@
 #include <string>
 #include <vector>
 
+namespace httplib {
+class Server;
+}
+
 namespace seglog::loopback {
 
 // One answer. Implicit from a status code so that `script({500, 429, 200})` reads plainly.
@@ -87,6 +91,8 @@ struct request {
     int status = 0;                       // what was answered; 0 when the connection was reset
     bool reset = false;                   // answered with a connection reset
     bool client_gone = false;             // the client had hung up before the answer (it timed out)
+    bool protocol_error = false;          // answered by the collector's own checks (invalid JSON,
+                                          // encoding, size limits), not by what it was scripted to
     std::uint64_t connection = 0;         // id of the TCP connection it came on (1, 2, ...)
     std::string remote;                   // "ip:port" of the client
 
@@ -111,6 +117,10 @@ struct collector_options {
                                         // request.json, invalid JSON is not always detected
     std::size_t threads = 8;            // one per open connection; more connections wait
     std::chrono::seconds keep_alive{5}; // idle connections are closed after this
+    // Extra routes (the live page, collector/live_page.h), registered on the server before the
+    // collector's own catch-all handlers, so they answer first; their requests are not recorded.
+    // Called at each start().
+    std::function<void(httplib::Server &)> routes;
 };
 
 struct collector_stats {

@@ -4,6 +4,14 @@ set -euo pipefail
 packages=(meson ninja-build pkg-config g++ cmake libspdlog-dev libfmt-dev libcurl4-openssl-dev
           nlohmann-json3-dev doctest-dev libcpp-httplib-dev zlib1g-dev libssl-dev
           json-schema-test-suite)  # the official JSON Schema cases the plan suite runs
+# The live page's browser test (scripts/test.sh asks for it; tests/ui/run.sh installs the same
+# when run alone): Chromium, and Debian's node and npm unless a node is already installed (one
+# from elsewhere brings its own npm).
+if [ "${SEGLOG_WITH_UI:-0}" = 1 ]; then
+    packages+=(chromium)
+    command -v node >/dev/null || packages+=(nodejs)
+    command -v npm >/dev/null || packages+=(npm)
+fi
 [ "${SEGLOG_WITH_FUZZ:-0}" = 1 ] && packages+=(clang libfuzzer-14-dev libclang-rt-14-dev)
 [ "${SEGLOG_WITH_LINT:-0}" = 1 ] && packages+=(clang-tidy cppcheck)
 [ "${SEGLOG_WITH_FORMAT:-0}" = 1 ] && packages+=(clang-format)

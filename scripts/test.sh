@@ -3,7 +3,7 @@
 # Prints, last, "N passed, N failed" counting the doctest test cases of every suite.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh || exit 1
+SEGLOG_WITH_UI=1 scripts/install-deps.sh || exit 1 # with the browser test's chromium and node
 build=${1:-build}
 shift || true
 if [ ! -d "$build" ]; then

@@ -2,6 +2,10 @@
 // line per request and a summary on SIGINT/SIGTERM.
 #include "collector.h"
 #include "commands.h"
+#include "live_page.h"
+#include "plan/checker.h"
+
+#include <seglog/config.h>
 
 #include <signal.h>
 
@@ -39,7 +43,10 @@ const char *const help_text = "usage: seglog collector [options]\n"
                               "  --no-limits       do not enforce Segment's limits (500 KB/batch, 32 KB/event,\n"
                               "                    2500 events/batch; over them the answer is 400)\n"
                               "  --out FILE        append every accepted event (2xx) to FILE, one JSON per line\n"
-                              "  --quiet           no per-request lines, only the summary\n";
+                              "  --quiet           no per-request lines, only the summary\n"
+                              "  --ui              serve a live page of the events at / (open the printed address)\n"
+                              "  --ui-max N        events the live page keeps, older ones dropped (default 1000)\n"
+                              "  --plan FILE       with --ui: check each event against this tracking plan\n";
 
 bool parse_number(const char *text, double &out) {
     if (!text || !*text) return false;
@@ -71,6 +78,9 @@ struct command_options {
     std::string retry_after, out_path;
     double delay_ms = 0;
     bool quiet = false;
+    bool ui = false;
+    double ui_max = 1000;
+    std::string plan_path;
 };
 
 // The command line into `o`: -1 to go on, else the exit status (0 for --help, 2 for a mistake).
@@ -119,17 +129,45 @@ int parse_args(int argc, char **argv, command_options &o) {
             text(o.out_path);
         } else if (a == "--quiet") {
             o.quiet = true;
+        } else if (a == "--ui") {
+            o.ui = true;
+        } else if (a == "--ui-max") {
+            value(o.ui_max);
+        } else if (a == "--plan") {
+            text(o.plan_path);
         } else {
             std::fprintf(stderr, "seglog collector: unknown option '%s'\n\n%s", a.c_str(), help_text);
             return 2;
         }
     }
     if (o.opt.port < 0 || o.opt.port > 65535 || o.fail_ratio < 0 || o.fail_ratio > 1 || o.delay_ms < 0 ||
-        (o.status != 0 && (o.status < 100 || o.status > 599))) {
+        (o.status != 0 && (o.status < 100 || o.status > 599)) || o.ui_max < 1 || o.ui_max > 1e7) {
         std::fprintf(stderr, "seglog collector: option out of range (see --help)\n");
         return 2;
     }
+    if (!o.plan_path.empty() && !o.ui) {
+        std::fprintf(stderr, "seglog collector: --plan needs --ui\n");
+        return 2;
+    }
     return -1;
+}
+
+// The live page's options: --ui-max, and the --plan check of each event.
+loopback::live_options live_options_of(const command_options &o,
+                                       const std::shared_ptr<const detail::plan::checker> &plan) {
+    loopback::live_options live;
+    live.max_events = static_cast<std::size_t>(o.ui_max);
+    if (!plan) return live;
+    live.plan = o.plan_path;
+    live.validate = [plan](const nlohmann::json &event) {
+        auto type = event.is_object() ? event.find("type") : event.end();
+        if (!event.is_object() || type == event.end() || !type->is_string())
+            return nlohmann::json{{"valid", false}, {"errors", "not a Segment event (\"type\" missing)"}};
+        detail::plan::check_result result;
+        const bool valid = plan->check(event, &result);
+        return nlohmann::json{{"valid", valid}, {"errors", valid ? "" : result.describe()}};
+    };
+    return live;
 }
 
 // What the collector answers: --status to a --fail-ratio share of requests (or to all of them
@@ -198,6 +236,22 @@ int collector_main(int argc, char **argv) {
     o.opt.threads = 16;
     if (int status = parse_args(argc, argv, o); status >= 0) return status;
 
+    std::shared_ptr<const detail::plan::checker> plan;
+    if (!o.plan_path.empty()) {
+        try {
+            plan = std::make_shared<const detail::plan::checker>(detail::plan::checker::load(o.plan_path));
+        } catch (const seglog::config_error &e) {
+            std::fprintf(stderr, "seglog collector: %s\n", e.what());
+            return 2;
+        }
+    }
+    // Declared before the collector, whose routes call it.
+    std::unique_ptr<loopback::live_feed> feed;
+    if (o.ui) {
+        feed = std::make_unique<loopback::live_feed>(live_options_of(o, plan));
+        o.opt.routes = [&feed](httplib::Server &s) { feed->add_routes(s); };
+    }
+
     std::ofstream out;
     if (!o.out_path.empty()) {
         out.open(o.out_path, std::ios::app);
@@ -224,14 +278,19 @@ int collector_main(int argc, char **argv) {
     }
     script_answers(*c, o);
     request_log log{out, o.quiet};
-    c->on_request([&log](const loopback::request &r) { log.take(r); });
+    c->on_request([&log, &feed](const loopback::request &r) {
+        log.take(r);
+        if (feed) feed->take(r);
+    });
 
     std::printf("seglog collector listening on %s (POST %s/v1/batch); Ctrl-C for a summary\n", c->url().c_str(),
                 c->url().c_str());
+    if (feed) std::printf("live page: %s/\n", c->url().c_str());
     std::fflush(stdout);
 
     int sig = 0;
     sigwait(&sigs, &sig);
+    if (feed) feed->close(); // the open pages' streams end, so stop() need not wait on them
     c->stop();
 
     auto s = c->stats();
