@@ -3,6 +3,7 @@
 set -euo pipefail
 packages=(meson ninja-build pkg-config g++ cmake libspdlog-dev libfmt-dev libcurl4-openssl-dev
           nlohmann-json3-dev doctest-dev libcpp-httplib-dev zlib1g-dev libssl-dev
+          libcli11-dev  # the command line's argument parsing (tools/)
           json-schema-test-suite)  # the official JSON Schema cases the plan suite runs
 [ "${SEGLOG_WITH_FUZZ:-0}" = 1 ] && packages+=(clang libfuzzer-14-dev libclang-rt-14-dev)
 [ "${SEGLOG_WITH_LINT:-0}" = 1 ] && packages+=(clang-tidy cppcheck)
