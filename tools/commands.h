@@ -11,6 +11,8 @@ struct command {
 };
 
 int collector_main(int argc, char **argv);
+// `seglog replay`: through the configuration in force.
+int replay_main(int argc, char **argv);
 // `seglog plan <subcommand>` (plan_command.cpp) and its subcommands.
 int plan_main(int argc, char **argv);
 int plan_check_main(int argc, char **argv);
