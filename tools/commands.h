@@ -11,7 +11,8 @@ struct command {
 };
 
 int collector_main(int argc, char **argv);
-// `seglog replay`: through the configuration in force.
+// `seglog send` and `seglog replay`: through the configuration in force.
+int send_main(int argc, char **argv);
 int replay_main(int argc, char **argv);
 // `seglog plan <subcommand>` (plan_command.cpp) and its subcommands.
 int plan_main(int argc, char **argv);
