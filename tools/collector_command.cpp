@@ -74,6 +74,9 @@ int parse_args(int argc, char **argv, command_options &o) {
     app.add_option("--out", o.out_path, "append every accepted event (2xx) to FILE, one JSON per line")
         ->option_text("FILE");
     app.add_flag("--quiet", o.quiet, "no per-request lines, only the summary");
+    app.add_option("--write-key", o.opt.write_key,
+                   "answer 401 to requests that do not carry this write key (default: any key is accepted)")
+        ->option_text("K");
     if (int status = parse(app, argc, argv); status >= 0) return status;
     if (no_limits) o.opt.segment_limits = false;
     return -1;
