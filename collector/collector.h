@@ -109,11 +109,12 @@ struct collector_options {
                                         // strings and nesting (exact for valid JSON: only keys of
                                         // the batch's elements count); no poison rules, no
                                         // request.json, invalid JSON is not always detected
+    std::size_t threads = 8;            // one per open connection; more connections wait
+    std::chrono::seconds keep_alive{5}; // idle connections are closed after this
+
     // Non-empty: a request whose Authorization is not Basic base64(write_key + ":") gets 401,
     // whatever its body, as Segment answers a wrong key (and `seglog doctor` expects).
     std::string write_key;
-    std::size_t threads = 8;            // one per open connection; more connections wait
-    std::chrono::seconds keep_alive{5}; // idle connections are closed after this
 };
 
 struct collector_stats {

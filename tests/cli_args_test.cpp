@@ -13,10 +13,13 @@ TEST_SUITE("cli: arguments") {
 
 TEST_CASE("--help of every command and subcommand; unknown options refused") {
     // Each command's name, then arguments it requires (so that the unknown option is the error).
-    const std::vector<std::vector<std::string>> commands = {
-        {"collector"}, {"plan", "check", "--plan", "p.json", "e.jsonl"},
-        {"plan", "generate", "--plan", "p.json", "--namespace", "app", "--out", "e.h"},
-        {"send"}, {"replay", "e.jsonl"}, {"doctor"}};
+    const std::vector<std::vector<std::string>> commands = {{"collector"},
+                                                            {"plan", "check", "--plan", "p.json", "e.jsonl"},
+                                                            {"plan", "generate", "--plan", "p.json", "--namespace",
+                                                             "app", "--out", "e.h"},
+                                                            {"send"},
+                                                            {"replay", "e.jsonl"},
+                                                            {"doctor"}};
     for (const auto &cmd : commands) {
         std::string name = "seglog";
         for (const auto &w : cmd) {

@@ -50,7 +50,8 @@ TEST_CASE("where each setting came from: code default, config file profile, envi
     temp_dir dir("seglog-cli-doctor");
     seglog::loopback::collector c;
     const std::string file = dir.write("seglog.json", R"({"profiles": {"staging": {"destination": "segment",
-        "flush_at": 20, "spool_dir": ")" + dir.file("spool") + R"("}}})");
+        "flush_at": 20, "spool_dir": ")" + dir.file("spool") +
+                                                          R"("}}})");
     const tool_result r = run_seglog({"doctor", "--env", "staging", "--host", c.url()},
                                      {{"SEGMENT_WRITE_KEY", k_write_key}, {"SEGLOG_CONFIG", file}});
     INFO(r.text());
@@ -109,8 +110,8 @@ TEST_CASE("a spool another process holds: exit 1 naming its pid; a writable file
     seglog::config cfg = segment_config(c);
     cfg.spool_dir = dir / "spool";
     seglog::client holder(cfg);
-    const tool_result r = run_seglog(
-        {"doctor"}, {{"SEGLOG_SPOOL_DIR", cfg.spool_dir}, {"SEGLOG_DESTINATION", "file:" + dir.file("e.jsonl")}});
+    const tool_result r = run_seglog({"doctor"}, {{"SEGLOG_SPOOL_DIR", cfg.spool_dir},
+                                                  {"SEGLOG_DESTINATION", "file:" + dir.file("e.jsonl")}});
     INFO(r.text());
     CHECK(r.status == 1);
     CHECK(contains(r.out, "ok    file " + dir.file("e.jsonl") + " writable\n"));

@@ -35,8 +35,8 @@ TEST_SUITE("cli: seglog replay") {
 
 TEST_CASE("a JSON-lines file: every event arrives with its own messageId; exit 0") {
     temp_dir dir("seglog-cli-replay");
-    const std::string file =
-        dir.write("events.jsonl", event_line("m-1") + "\n" + event_line("m-2") + "\n\n" + event_line("m-3") + "\n");
+    const std::string file = dir.write("events.jsonl", event_line("m-1") + "\n" + event_line("m-2") + "\n\n" +
+                                                           event_line("m-3") + "\n");
     seglog::loopback::collector c;
     const tool_result r = run_seglog({"replay", file}, segment_env(c));
     INFO(r.text());
@@ -133,8 +133,9 @@ TEST_CASE("a spool left by a client whose collector was down: recovered and deli
 
 TEST_CASE("a path that is neither a file nor a directory, no path, an unknown option: exit 2") {
     seglog::loopback::collector c;
-    for (const auto &args : std::vector<std::vector<std::string>>{
-             {"replay", "/nonexistent/events.jsonl"}, {"replay"}, {"replay", "--speed", "2", "x"}}) {
+    for (const auto &args : std::vector<std::vector<std::string>>{{"replay", "/nonexistent/events.jsonl"},
+                                                                  {"replay"},
+                                                                  {"replay", "--speed", "2", "x"}}) {
         const tool_result r = run_seglog(args, segment_env(c));
         INFO(r.text());
         CHECK(r.status == 2);

@@ -129,7 +129,8 @@ TEST_CASE("bad JSON, missing or misplaced fields: exit 2, the option named, noth
 
 TEST_CASE("an event the client refuses: exit 2 with the reason") {
     seglog::loopback::collector c;
-    const tool_result r = send(c, {"--user", "u", "--event", "E", "--properties", R"({"a": ")" + std::string(40000, 'x') + "\"}"});
+    const tool_result r = send(c, {"--user", "u", "--event", "E", "--properties",
+                                   R"({"a": ")" + std::string(40000, 'x') + "\"}"});
     INFO(r.text());
     CHECK(r.status == 2);
     CHECK(contains(r.err, "seglog send: the event was refused: event_too_large: "));
@@ -138,8 +139,8 @@ TEST_CASE("an event the client refuses: exit 2 with the reason") {
 
 TEST_CASE("no write key for a segment destination: exit 2, the configuration error") {
     seglog::loopback::collector c;
-    const tool_result r =
-        run_seglog({"send", "--user", "u", "--event", "E"}, {{"SEGLOG_DESTINATION", "segment"}, {"SEGMENT_HOST", c.url()}});
+    const tool_result r = run_seglog({"send", "--user", "u", "--event", "E"},
+                                     {{"SEGLOG_DESTINATION", "segment"}, {"SEGMENT_HOST", c.url()}});
     INFO(r.text());
     CHECK(r.status == 2);
     CHECK(contains(r.err, "seglog send: seglog config: "));

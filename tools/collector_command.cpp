@@ -46,8 +46,8 @@ struct command_options {
 // The command line into `o`: -1 to go on, else the exit status (0 for --help, 2 for a mistake).
 int parse_args(int argc, char **argv, command_options &o) {
     CLI::App app("Listens for Segment HTTP Tracking API calls (POST /v1/batch, ...) and prints one line\n"
-                            "per request; prints a summary on Ctrl-C (SIGINT) or SIGTERM.",
-                            "seglog collector");
+                 "per request; prints a summary on Ctrl-C (SIGINT) or SIGTERM.",
+                 "seglog collector");
     bool no_limits = false;
     app.add_option("--port", o.opt.port, "port to listen on (default 0: any free port, printed at start)")
         ->option_text("N")

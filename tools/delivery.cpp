@@ -15,9 +15,7 @@ delivery_watch::delivery_watch(seglog::client &c) : client_(c) {
         }
         switch (e.code) {
         case reason::delivery_delayed:
-        case reason::spool_error:
-            last_problem_ = name + ": " + e.message;
-            return;
+        case reason::spool_error: last_problem_ = name + ": " + e.message; return;
         case reason::config_error:
             if (e.message_ids.empty()) { // the notice of a refused key or certificate: said once, at once
                 last_problem_ = name + ": " + e.message;
@@ -25,10 +23,8 @@ delivery_watch::delivery_watch(seglog::client &c) : client_(c) {
                 return;
             }
             break;
-        case reason::undelivered_at_close:
-            return; // counted from stats().returned, with last_problem() as the reason
-        default:
-            break;
+        case reason::undelivered_at_close: return; // counted from stats().returned, with last_problem() as the reason
+        default: break;
         }
         failures_.emplace(name, e.message);
     });
@@ -37,7 +33,8 @@ delivery_watch::delivery_watch(seglog::client &c) : client_(c) {
 void delivery_watch::wait(std::chrono::milliseconds timeout) {
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                                std::chrono::steady_clock::now());
         if (left.count() <= 0 || configuration_refused()) return;
         if (client_.flush(std::min(left, std::chrono::milliseconds(100)))) return;
     }
@@ -67,8 +64,8 @@ bool delivery_watch::configuration_refused() const {
 
 void print_failures(const seglog::stats &s, const delivery_watch &watch) {
     const auto failures = watch.failures();
-    for (reason r : {reason::rejected, reason::unauthorized, reason::retries_exhausted, reason::config_error,
-                     reason::io_error}) {
+    for (reason r :
+         {reason::rejected, reason::unauthorized, reason::retries_exhausted, reason::config_error, reason::io_error}) {
         const auto count = s.by_reason[static_cast<int>(r)];
         if (!count) continue;
         const auto f = failures.find(to_string(r));

@@ -68,8 +68,8 @@ check file_check(const std::string &path) {
     if (dir.empty()) dir = ".";
     const std::string target = exists ? path : dir;
     if (::access(target.c_str(), W_OK | (exists ? 0 : X_OK)) != 0)
-        return {false, "file " + path + ": " + (exists ? "" : "directory " + dir + " ") + "not writable: " +
-                           std::strerror(errno)};
+        return {false, "file " + path + ": " + (exists ? "" : "directory " + dir + " ") +
+                           "not writable: " + std::strerror(errno)};
     return {true, "file " + path + " writable"};
 }
 

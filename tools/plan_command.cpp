@@ -70,11 +70,10 @@ bool check_line(const detail::plan::checker &plan, const std::string &text, std:
 } // namespace
 
 int plan_check_main(int argc, char **argv) {
-    CLI::App app(
-        "Checks each line of EVENTS.jsonl (one Segment event per line, as the file destination\n"
-        "writes them; '-' reads standard input) against the tracking plan FILE. Prints one line\n"
-        "per violation (line number, event, JSON pointer, keyword; never a value) and a summary.",
-        "seglog plan check");
+    CLI::App app("Checks each line of EVENTS.jsonl (one Segment event per line, as the file destination\n"
+                 "writes them; '-' reads standard input) against the tracking plan FILE. Prints one line\n"
+                 "per violation (line number, event, JSON pointer, keyword; never a value) and a summary.",
+                 "seglog plan check");
     app.footer("Exit status: 0 every event meets the plan, 1 some do not (or a line is not a JSON\n"
                "object), 2 a usage error or a plan that cannot be loaded.");
     std::string plan_path, events_path;

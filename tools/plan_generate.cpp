@@ -24,9 +24,9 @@ struct generate_args {
 // -1: parsed; else the exit status (0 after --help, 2 after a usage error, said on stderr).
 int parse_generate_args(int argc, char **argv, generate_args &a) {
     CLI::App app("Writes a C++ header with one typed function per event of the tracking plan FILE\n"
-                            "(Segment's JSON, Config API or Public API form), plus identify() and group() for\n"
-                            "its traits, in namespace NS (\"app\" or \"app::events\").",
-                            "seglog plan generate");
+                 "(Segment's JSON, Config API or Public API form), plus identify() and group() for\n"
+                 "its traits, in namespace NS (\"app\" or \"app::events\").",
+                 "seglog plan generate");
     app.footer("Exit status: 0 written; 1 the plan cannot be read or expressed in C++ (nothing\n"
                "written); 2 wrong arguments; 3 HEADER cannot be written.");
     app.add_option("--plan", a.plan, "the tracking plan")->option_text("FILE")->required();

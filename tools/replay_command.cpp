@@ -53,9 +53,9 @@ bool enqueue_file(const std::string &path, seglog::client &c, delivery_watch &wa
 
 int replay_main(int argc, char **argv) {
     CLI::App app("Resends events that were not delivered, keeping their messageIds, through the\n"
-                            "configuration in force (as seglog::config::from_env() reads it): a JSON-lines file\n"
-                            "(what the file destination writes) or a spool directory (config spool_dir).",
-                            "seglog replay");
+                 "configuration in force (as seglog::config::from_env() reads it): a JSON-lines file\n"
+                 "(what the file destination writes) or a spool directory (config spool_dir).",
+                 "seglog replay");
     app.footer("Exit status: 0 every event delivered; 1 some were not (failed, bad lines, left in the\n"
                "spool); 2 wrong arguments or configuration.");
     settings_options settings;
@@ -112,7 +112,8 @@ int replay_main(int argc, char **argv) {
         std::printf("not delivered: %llu (%s)\n", static_cast<unsigned long long>(undelivered),
                     watch.last_problem().empty() ? "no answer before the timeout" : watch.last_problem().c_str());
     if (!spool) std::printf("bad lines: %llu\n", static_cast<unsigned long long>(n.bad_lines));
-    else if (s.spool_corrupt) std::printf("corrupt records skipped: %llu\n", static_cast<unsigned long long>(s.spool_corrupt));
+    else if (s.spool_corrupt)
+        std::printf("corrupt records skipped: %llu\n", static_cast<unsigned long long>(s.spool_corrupt));
     std::printf("left in spool: %llu\n", static_cast<unsigned long long>(s.spool_left));
     const bool all = s.failed == 0 && undelivered == 0 && n.bad_lines == 0 && s.spool_corrupt == 0 &&
                      s.delivered == s.accepted;

@@ -41,9 +41,9 @@ std::string check_fields(const send_args &a, const CLI::App &app) {
         const char *option;
         bool allowed;
     };
-    for (const rule &r : {rule{"--event", track}, rule{"--name", named}, rule{"--group", group},
-                          rule{"--previous", alias}, rule{"--properties", track || named},
-                          rule{"--traits", identify || group}, rule{"--anonymous", !alias}})
+    for (const rule &r :
+         {rule{"--event", track}, rule{"--name", named}, rule{"--group", group}, rule{"--previous", alias},
+          rule{"--properties", track || named}, rule{"--traits", identify || group}, rule{"--anonymous", !alias}})
         if (app.count(r.option) && !r.allowed) return std::string(r.option) + " does not apply to --type " + a.type;
     if (alias) {
         if (a.user.empty() || a.previous.empty()) return "--type alias needs --user and --previous";
@@ -59,8 +59,8 @@ std::string check_fields(const send_args &a, const CLI::App &app) {
 
 int send_main(int argc, char **argv) {
     CLI::App app("Sends one event through the configuration in force (as seglog::config::from_env()\n"
-                            "reads it) and waits for the collector's answer.",
-                            "seglog send");
+                 "reads it) and waits for the collector's answer.",
+                 "seglog send");
     app.footer("Exit status: 0 delivered; 1 not delivered (the reason is printed); 2 wrong arguments,\n"
                "JSON or configuration.\n"
                "Example: seglog send --user u-42 --event 'Order Completed' --properties '{\"revenue\": 42.5}'");

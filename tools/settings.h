@@ -11,9 +11,9 @@
 namespace seglog::tools {
 
 struct settings_options {
-    std::string env;    // --env: the profile, in place of SEGLOG_ENV/APP_ENV/ENVIRONMENT
-    std::string file;   // --config: the config file, in place of SEGLOG_CONFIG
-    std::string host;   // --host: the collector, over SEGMENT_HOST and the file
+    std::string env;  // --env: the profile, in place of SEGLOG_ENV/APP_ENV/ENVIRONMENT
+    std::string file; // --config: the config file, in place of SEGLOG_CONFIG
+    std::string host; // --host: the collector, over SEGMENT_HOST and the file
 
     void add_to(CLI::App &app);
     // from_env() through these overrides, validated. Throws config_error.
