@@ -287,6 +287,26 @@ request record_of(const httplib::Request &req, const connection *conn) {
     return rec;
 }
 
+std::string base64(const std::string &in) {
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    std::size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        const unsigned v = static_cast<unsigned char>(in[i]) << 16 | static_cast<unsigned char>(in[i + 1]) << 8 |
+                           static_cast<unsigned char>(in[i + 2]);
+        for (int shift : {18, 12, 6, 0}) out += digits[(v >> shift) & 63];
+    }
+    if (i < in.size()) {
+        unsigned v = static_cast<unsigned char>(in[i]) << 16;
+        if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+        out += digits[(v >> 18) & 63];
+        out += digits[(v >> 12) & 63];
+        out += i + 1 < in.size() ? digits[(v >> 6) & 63] : '=';
+        out += '=';
+    }
+    return out;
+}
+
 reply refusal(int status, const char *why) {
     return reply(status, nlohmann::json{{"success", false}, {"error", why}}.dump());
 }
@@ -512,7 +532,11 @@ void collector::impl::handle(const httplib::Request &req, httplib::Response &res
         std::lock_guard<std::mutex> lk(mutex);
         ++st.in_flight;
     }
-    reply answer = body.invalid ? refusal(body.status, body.invalid) : choose(body.events);
+    const bool key_refused = !opt.write_key.empty() &&
+                             req.get_header_value("Authorization") != "Basic " + base64(opt.write_key + ":");
+    reply answer = key_refused    ? refusal(401, "invalid write key")
+                   : body.invalid ? refusal(body.status, body.invalid)
+                                  : choose(body.events);
     const int fd = serving ? socket_of(*serving, port, req) : -1;
     if (fd < 0 && (answer.reset_connection || answer.delay.count() > 0))
         answer = refusal(500, "the collector cannot find the connection's socket in /proc/self/fd");

@@ -121,6 +121,10 @@ struct collector_options {
     // collector's own catch-all handlers, so they answer first; their requests are not recorded.
     // Called at each start().
     std::function<void(httplib::Server &)> routes;
+
+    // Non-empty: a request whose Authorization is not Basic base64(write_key + ":") gets 401,
+    // whatever its body, as Segment answers a wrong key (and `seglog doctor` expects).
+    std::string write_key;
 };
 
 struct collector_stats {

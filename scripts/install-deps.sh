@@ -3,6 +3,7 @@
 set -euo pipefail
 packages=(meson ninja-build pkg-config g++ cmake libspdlog-dev libfmt-dev libcurl4-openssl-dev
           nlohmann-json3-dev doctest-dev libcpp-httplib-dev zlib1g-dev libssl-dev
+          libcli11-dev  # the command line's argument parsing (tools/)
           json-schema-test-suite)  # the official JSON Schema cases the plan suite runs
 # The live page's browser test (scripts/test.sh asks for it; tests/ui/run.sh installs the same
 # when run alone): Chromium, and Debian's node and npm unless a node is already installed (one

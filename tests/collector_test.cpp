@@ -245,6 +245,30 @@ TEST_CASE("invalid JSON and oversized batches get Segment's 400, not a scripted 
     CHECK(c.script_left() == 1);
 }
 
+TEST_CASE("with write_key, a request without that key gets 401 and nothing is accepted") {
+    collector_options o;
+    o.write_key = "wk_collector_key_1234";
+    collector c(o);
+    // base64("wk_collector_key_1234:") and of "wk_other:", computed outside the code under test.
+    const httplib::Headers good{{"Authorization", "Basic d2tfY29sbGVjdG9yX2tleV8xMjM0Og=="}};
+    const httplib::Headers bad{{"Authorization", "Basic d2tfb3RoZXI6"}};
+    auto res = post(c, batch_of({"k-1"}), bad);
+    REQUIRE(res);
+    CHECK(res->status == 401);
+    res = post(c, batch_of({"k-2"}));
+    REQUIRE(res);
+    CHECK(res->status == 401);
+    CHECK(c.unique_count() == 0);
+    res = post(c, batch_of({"k-3"}), good);
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    CHECK(c.accepted_ids() == std::vector<std::string>{"k-3"});
+    res = post(c, R"({"batch":[]})", good); // the empty batch `seglog doctor` sends: no event
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    CHECK(c.event_count() == 3); // received, whatever the answer; the empty batch adds none
+}
+
 TEST_CASE("a single-event call is counted as one event") {
     collector c;
     auto cli = client_of(c);

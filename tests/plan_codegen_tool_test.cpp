@@ -5,8 +5,7 @@
 
 #include "compile_check.h"
 #include "temp_files.h"
-
-#include <sys/wait.h>
+#include "tool_run.h"
 
 #include <array>
 #include <cstdio>
@@ -17,28 +16,10 @@
 
 namespace {
 
-struct run_result {
-    int status = -1;
-    std::string err; // what the tool wrote on stderr
-};
+using run_result = seglog_test::tool_result;
+using seglog_test::file_text;
 
-std::string read_file(const std::string &path) {
-    std::ifstream in(path);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-run_result run_tool(const std::vector<std::string> &args, const std::string &err_file) {
-    std::string line = seglog_test::quoted(SEGLOG_TOOL);
-    for (const auto &a : args) line += " " + seglog_test::quoted(a);
-    line += " 2>" + seglog_test::quoted(err_file);
-    run_result r;
-    const int status = std::system(line.c_str());
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.err = read_file(err_file);
-    return r;
-}
+run_result run_tool(const std::vector<std::string> &args) { return seglog_test::run_seglog(args); }
 
 struct generation {
     seglog_test::temp_dir dir{"seglog-plan-generate"};
@@ -47,8 +28,7 @@ struct generation {
     // Generates from a plan of this text.
     run_result generate(const std::string &plan_text, const std::string &ns = "app") {
         std::ofstream(dir.file("plan.json")) << plan_text;
-        return run_tool({"plan", "generate", "--plan", dir.file("plan.json"), "--namespace", ns, "--out", header()},
-                        dir.file("stderr.txt"));
+        return run_tool({"plan", "generate", "--plan", dir.file("plan.json"), "--namespace", ns, "--out", header()});
     }
     bool header_written() const { return std::ifstream(header()).good(); }
 };
@@ -102,19 +82,16 @@ TEST_CASE("shapes that have no C++ type: exit 1, the event, the JSON pointer and
 
 TEST_CASE("wrong arguments: exit 2; an output that cannot be written: exit 3") {
     generation g;
-    const std::string err = g.dir.file("stderr.txt");
     std::ofstream(g.dir.file("plan.json")) << plan_with(R"({"properties": {}})");
-    CHECK(run_tool({"plan", "generate", "--namespace", "app", "--out", g.header()}, err).status == 2);
-    const run_result bad_ns = run_tool({"plan", "generate", "--plan", g.dir.file("plan.json"), "--namespace", "my-app",
-                                        "--out", g.header()},
-                                       err);
+    CHECK(run_tool({"plan", "generate", "--namespace", "app", "--out", g.header()}).status == 2);
+    const run_result bad_ns = run_tool(
+        {"plan", "generate", "--plan", g.dir.file("plan.json"), "--namespace", "my-app", "--out", g.header()});
     CHECK(bad_ns.status == 2);
     CHECK(bad_ns.err.find("--namespace 'my-app' is not a C++ namespace") != std::string::npos);
     CHECK(run_tool({"plan", "generate", "--plan", g.dir.file("plan.json"), "--namespace", "app", "--out",
-                    g.dir.file("missing/events.h")},
-                   err)
+                    g.dir.file("missing/events.h")}, )
               .status == 3);
-    CHECK(run_tool({"plan", "generate", "--help"}, err).status == 0);
+    CHECK(run_tool({"plan", "generate", "--help"}).status == 0);
 }
 
 TEST_CASE("the Public API form gives the same functions; an event without properties takes none") {
@@ -129,7 +106,7 @@ TEST_CASE("the Public API form gives the same functions; an event without proper
                                     "shop::events");
     INFO(r.err);
     REQUIRE(r.status == 0);
-    const std::string header = read_file(g.header());
+    const std::string header = file_text(g.header());
     for (const char *decl :
          {"namespace shop::events {",
           "inline void order_completed(::spdlog::logger &seglog_logger, const ::seglog::identity &seglog_who, "
@@ -154,7 +131,7 @@ TEST_CASE("colliding and non-identifier names are mangled deterministically, and
         {"name": "to json", "rules": {}},
         {"name": "orderCompleted", "rules": {}}]}})";
     REQUIRE(g.generate(plan).status == 0);
-    const std::string first = read_file(g.header());
+    const std::string first = file_text(g.header());
     for (const char *decl :
          {"inline void order_completed(", "inline void order_completed_2(", "inline void order_completed_kind(",
           "inline void to_json_2(", "inline void order_completed_3(", "enum class order_completed_kind_2 {",
@@ -163,7 +140,7 @@ TEST_CASE("colliding and non-identifier names are mangled deterministically, and
           "    new_, // \"new\"", "    delete_, // \"delete\"", "    new_2, // \"New\"", "    unnamed, // \"\""})
         CHECK_MESSAGE(first.find(decl) != std::string::npos, decl << "\n" << first);
     REQUIRE(g.generate(plan).status == 0);
-    CHECK(read_file(g.header()) == first);
+    CHECK(file_text(g.header()) == first);
 
     std::ofstream(g.dir.file("use.cpp")) << "#include \"events.h\"\n"
                                             "void use(spdlog::logger &l) {\n"

@@ -1,5 +1,6 @@
 // `seglog collector`: the loopback collector (collector/) as a command. Prints one
 // line per request and a summary on SIGINT/SIGTERM.
+#include "cli.h"
 #include "collector.h"
 #include "commands.h"
 #include "live_page.h"
@@ -9,12 +10,9 @@
 
 #include <signal.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <memory>
@@ -24,37 +22,6 @@
 namespace seglog::tools {
 
 namespace {
-
-const char *const help_text = "usage: seglog collector [options]\n"
-                              "\n"
-                              "Listens for Segment HTTP Tracking API calls (POST /v1/batch, ...) and prints one line\n"
-                              "per request; prints a summary on Ctrl-C (SIGINT) or SIGTERM.\n"
-                              "\n"
-                              "  --port N          port to listen on (default 0: any free port, printed at start)\n"
-                              "  --host ADDR       address to bind (default 127.0.0.1)\n"
-                              "  --status S        status of failed answers (default 500); without --fail-ratio,\n"
-                              "                    every request is answered S\n"
-                              "  --fail-ratio R    answer a fraction R (0..1) of requests with --status\n"
-                              "  --seed N          seed of the --fail-ratio draws (default 42)\n"
-                              "  --retry-after V   add 'Retry-After: V' to failed answers\n"
-                              "  --delay-ms D      wait D ms before every answer\n"
-                              "  --gzip-ok         accept Content-Encoding: gzip (default: refuse with 415, as some\n"
-                              "                    Segment-compatible collectors do)\n"
-                              "  --no-limits       do not enforce Segment's limits (500 KB/batch, 32 KB/event,\n"
-                              "                    2500 events/batch; over them the answer is 400)\n"
-                              "  --out FILE        append every accepted event (2xx) to FILE, one JSON per line\n"
-                              "  --quiet           no per-request lines, only the summary\n"
-                              "  --ui              serve a live page of the events at / (open the printed address)\n"
-                              "  --ui-max N        events the live page keeps, older ones dropped (default 1000)\n"
-                              "  --plan FILE       with --ui: check each event against this tracking plan\n";
-
-bool parse_number(const char *text, double &out) {
-    if (!text || !*text) return false;
-    char *end = nullptr;
-    errno = 0;
-    out = std::strtod(text, &end);
-    return errno == 0 && end && *end == '\0';
-}
 
 std::string now_text() {
     using namespace std::chrono;
@@ -74,77 +41,57 @@ struct command_options {
     loopback::collector_options opt;
     double fail_ratio = 0;
     int status = 0; // 0: not given
-    double seed = 42;
+    std::uint32_t seed = 42;
     std::string retry_after, out_path;
     double delay_ms = 0;
     bool quiet = false;
     bool ui = false;
-    double ui_max = 1000;
+    std::size_t ui_max = 1000;
     std::string plan_path;
 };
 
 // The command line into `o`: -1 to go on, else the exit status (0 for --help, 2 for a mistake).
 int parse_args(int argc, char **argv, command_options &o) {
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        auto value = [&](double &out) {
-            if (i + 1 >= argc || !parse_number(argv[i + 1], out)) {
-                std::fprintf(stderr, "seglog collector: %s needs a number\n", a.c_str());
-                std::exit(2);
-            }
-            ++i;
-        };
-        auto text = [&](std::string &out) {
-            if (i + 1 >= argc) {
-                std::fprintf(stderr, "seglog collector: %s needs a value\n", a.c_str());
-                std::exit(2);
-            }
-            out = argv[++i];
-        };
-        double n = 0;
-        if (a == "--help" || a == "-h") {
-            std::fputs(help_text, stdout);
-            return 0;
-        } else if (a == "--port") {
-            value(n);
-            o.opt.port = static_cast<int>(n);
-        } else if (a == "--host") {
-            text(o.opt.host);
-        } else if (a == "--status") {
-            value(n);
-            o.status = static_cast<int>(n);
-        } else if (a == "--fail-ratio") {
-            value(o.fail_ratio);
-        } else if (a == "--seed") {
-            value(o.seed);
-        } else if (a == "--retry-after") {
-            text(o.retry_after);
-        } else if (a == "--delay-ms") {
-            value(o.delay_ms);
-        } else if (a == "--gzip-ok") {
-            o.opt.accept_gzip = true;
-        } else if (a == "--no-limits") {
-            o.opt.segment_limits = false;
-        } else if (a == "--out") {
-            text(o.out_path);
-        } else if (a == "--quiet") {
-            o.quiet = true;
-        } else if (a == "--ui") {
-            o.ui = true;
-        } else if (a == "--ui-max") {
-            value(o.ui_max);
-        } else if (a == "--plan") {
-            text(o.plan_path);
-        } else {
-            std::fprintf(stderr, "seglog collector: unknown option '%s'\n\n%s", a.c_str(), help_text);
-            return 2;
-        }
-    }
-    if (o.opt.port < 0 || o.opt.port > 65535 || o.fail_ratio < 0 || o.fail_ratio > 1 || o.delay_ms < 0 ||
-        (o.status != 0 && (o.status < 100 || o.status > 599)) || o.ui_max < 1 || o.ui_max > 1e7) {
-        std::fprintf(stderr, "seglog collector: option out of range (see --help)\n");
-        return 2;
-    }
+    CLI::App app("Listens for Segment HTTP Tracking API calls (POST /v1/batch, ...) and prints one line\n"
+                 "per request; prints a summary on Ctrl-C (SIGINT) or SIGTERM.",
+                 "seglog collector");
+    bool no_limits = false;
+    app.add_option("--port", o.opt.port, "port to listen on (default 0: any free port, printed at start)")
+        ->option_text("N")
+        ->check(CLI::Range(0, 65535));
+    app.add_option("--host", o.opt.host, "address to bind (default 127.0.0.1)")->option_text("ADDR");
+    app.add_option("--status", o.status,
+                   "status of failed answers (default 500); without --fail-ratio, every request is answered S")
+        ->option_text("S")
+        ->check(CLI::Range(100, 599));
+    app.add_option("--fail-ratio", o.fail_ratio, "answer a fraction R (0..1) of requests with --status")
+        ->option_text("R")
+        ->check(CLI::Range(0.0, 1.0));
+    app.add_option("--seed", o.seed, "seed of the --fail-ratio draws (default 42)")->option_text("N");
+    app.add_option("--retry-after", o.retry_after, "add 'Retry-After: V' to failed answers")->option_text("V");
+    app.add_option("--delay-ms", o.delay_ms, "wait D ms before every answer")
+        ->option_text("D")
+        ->check(CLI::NonNegativeNumber);
+    app.add_flag("--gzip-ok", o.opt.accept_gzip,
+                 "accept Content-Encoding: gzip (default: refuse with 415, as some Segment-compatible "
+                 "collectors do)");
+    app.add_flag("--no-limits", no_limits,
+                 "do not enforce Segment's limits (500 KB/batch, 32 KB/event, 2500 events/batch; over them "
+                 "the answer is 400)");
+    app.add_option("--out", o.out_path, "append every accepted event (2xx) to FILE, one JSON per line")
+        ->option_text("FILE");
+    app.add_flag("--quiet", o.quiet, "no per-request lines, only the summary");
+    app.add_option("--write-key", o.opt.write_key,
+                   "answer 401 to requests that do not carry this write key (default: any key is accepted)")
+        ->option_text("K");
+    app.add_flag("--ui", o.ui, "serve a live page of the events at / (open the printed address)");
+    app.add_option("--ui-max", o.ui_max, "events the live page keeps, older ones dropped (default 1000)")
+        ->option_text("N")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{10000000}));
+    app.add_option("--plan", o.plan_path, "with --ui: check each event against this tracking plan")
+        ->option_text("FILE");
+    if (int status = parse(app, argc, argv); status >= 0) return status;
+    if (no_limits) o.opt.segment_limits = false;
     if (!o.plan_path.empty() && !o.ui) {
         std::fprintf(stderr, "seglog collector: --plan needs --ui\n");
         return 2;
@@ -156,7 +103,7 @@ int parse_args(int argc, char **argv, command_options &o) {
 loopback::live_options live_options_of(const command_options &o,
                                        const std::shared_ptr<const detail::plan::checker> &plan) {
     loopback::live_options live;
-    live.max_events = static_cast<std::size_t>(o.ui_max);
+    live.max_events = o.ui_max;
     if (!plan) return live;
     live.plan = o.plan_path;
     live.validate = [plan](const nlohmann::json &event) {

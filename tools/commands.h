@@ -11,6 +11,10 @@ struct command {
 };
 
 int collector_main(int argc, char **argv);
+// `seglog send`, `seglog replay` and `seglog doctor`: through the configuration in force.
+int send_main(int argc, char **argv);
+int replay_main(int argc, char **argv);
+int doctor_main(int argc, char **argv);
 // `seglog plan <subcommand>` (plan_command.cpp) and its subcommands.
 int plan_main(int argc, char **argv);
 int plan_check_main(int argc, char **argv);

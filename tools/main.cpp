@@ -13,6 +13,9 @@ namespace {
 const seglog::tools::command commands[] = {
     {"collector", "run a local Segment-compatible collector (POST /v1/batch)", seglog::tools::collector_main},
     {"plan", "a tracking plan: check events against it, generate typed functions", seglog::tools::plan_main},
+    {"send", "send one event through the configuration in force and wait for the answer", seglog::tools::send_main},
+    {"replay", "resend a JSON-lines file or a spool directory, keeping messageIds", seglog::tools::replay_main},
+    {"doctor", "print the configuration in force and check that it works", seglog::tools::doctor_main},
 };
 
 void usage(std::FILE *out) {

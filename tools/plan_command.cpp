@@ -1,5 +1,6 @@
 // `seglog plan <subcommand>`: the tracking plan's commands (docs/tracking-plan.md). `check`
 // checks a JSON-lines file of events (the file destination's output) against a plan.
+#include "cli.h"
 #include "commands.h"
 
 #include "plan/checker.h"
@@ -15,15 +16,6 @@
 namespace seglog::tools {
 
 namespace {
-
-const char *const check_help =
-    "usage: seglog plan check --plan FILE EVENTS.jsonl\n"
-    "\n"
-    "Checks each line of EVENTS.jsonl (one Segment event per line, as the file destination\n"
-    "writes them; '-' reads standard input) against the tracking plan FILE. Prints one line\n"
-    "per violation (line number, event, JSON pointer, keyword; never a value) and a summary.\n"
-    "Exit status: 0 every event meets the plan, 1 some do not (or a line is not a JSON\n"
-    "object), 2 a usage error or a plan that cannot be loaded.\n";
 
 struct plan_command {
     const char *name;
@@ -78,23 +70,18 @@ bool check_line(const detail::plan::checker &plan, const std::string &text, std:
 } // namespace
 
 int plan_check_main(int argc, char **argv) {
+    CLI::App app("Checks each line of EVENTS.jsonl (one Segment event per line, as the file destination\n"
+                 "writes them; '-' reads standard input) against the tracking plan FILE. Prints one line\n"
+                 "per violation (line number, event, JSON pointer, keyword; never a value) and a summary.",
+                 "seglog plan check");
+    app.footer("Exit status: 0 every event meets the plan, 1 some do not (or a line is not a JSON\n"
+               "object), 2 a usage error or a plan that cannot be loaded.");
     std::string plan_path, events_path;
-    for (int i = 1; i < argc; ++i) {
-        if (!std::strcmp(argv[i], "--help") || !std::strcmp(argv[i], "-h")) {
-            std::fputs(check_help, stdout);
-            return 0;
-        }
-        if (!std::strcmp(argv[i], "--plan") && i + 1 < argc) plan_path = argv[++i];
-        else if (events_path.empty() && (argv[i][0] != '-' || !std::strcmp(argv[i], "-"))) events_path = argv[i];
-        else {
-            std::fprintf(stderr, "seglog plan check: unexpected argument '%s'\n\n%s", argv[i], check_help);
-            return 2;
-        }
-    }
-    if (plan_path.empty() || events_path.empty()) {
-        std::fputs(check_help, stderr);
-        return 2;
-    }
+    app.add_option("--plan", plan_path, "the tracking plan (docs/tracking-plan.md)")->option_text("FILE")->required();
+    app.add_option("events", events_path, "the events, one JSON per line; '-': standard input")
+        ->option_text("EVENTS.jsonl")
+        ->required();
+    if (int status = parse(app, argc, argv); status >= 0) return status;
     try {
         auto plan = detail::plan::checker::load(plan_path);
         std::ifstream file;

@@ -1,5 +1,6 @@
 // `seglog plan generate --plan FILE --namespace NS --out HEADER`: typed C++ functions from a
 // tracking plan (tools/plan_codegen.h; docs/tracking-plan.md, "Typed functions").
+#include "cli.h"
 #include "commands.h"
 #include "plan_codegen.h"
 
@@ -16,50 +17,29 @@ namespace seglog::tools {
 
 namespace {
 
-const char *const generate_help = "usage: seglog plan generate --plan FILE --namespace NS --out HEADER\n"
-                                  "\n"
-                                  "Writes a C++ header with one typed function per event of the tracking plan FILE\n"
-                                  "(Segment's JSON, Config API or Public API form), plus identify() and group() for\n"
-                                  "its traits, in namespace NS (\"app\" or \"app::events\").\n"
-                                  "\n"
-                                  "exit status: 0 written; 1 the plan cannot be read or expressed in C++ (nothing\n"
-                                  "written); 2 wrong arguments; 3 HEADER cannot be written.\n";
-
 struct generate_args {
     std::string plan, ns, out;
 };
 
-// 0: parsed; 1: --help given; 2: a usage error, said on stderr.
+// -1: parsed; else the exit status (0 after --help, 2 after a usage error, said on stderr).
 int parse_generate_args(int argc, char **argv, generate_args &a) {
-    for (int i = 1; i < argc; ++i) {
-        const std::string arg = argv[i];
-        if (arg == "--help" || arg == "-h") return 1;
-        std::string *target = arg == "--plan"        ? &a.plan
-                              : arg == "--namespace" ? &a.ns
-                              : arg == "--out"       ? &a.out
-                                                     : nullptr;
-        if (!target) {
-            std::fprintf(stderr, "seglog plan generate: unknown argument '%s'\n", argv[i]);
-            return 2;
-        }
-        if (i + 1 >= argc) {
-            std::fprintf(stderr, "seglog plan generate: %s needs a value\n", argv[i]);
-            return 2;
-        }
-        *target = argv[++i];
-    }
-    for (const auto &[value, name] : {std::pair{&a.plan, "--plan"}, {&a.ns, "--namespace"}, {&a.out, "--out"}})
-        if (value->empty()) {
-            std::fprintf(stderr, "seglog plan generate: %s is required\n%s", name, generate_help);
-            return 2;
-        }
+    CLI::App app("Writes a C++ header with one typed function per event of the tracking plan FILE\n"
+                 "(Segment's JSON, Config API or Public API form), plus identify() and group() for\n"
+                 "its traits, in namespace NS (\"app\" or \"app::events\").",
+                 "seglog plan generate");
+    app.footer("Exit status: 0 written; 1 the plan cannot be read or expressed in C++ (nothing\n"
+               "written); 2 wrong arguments; 3 HEADER cannot be written.");
+    app.add_option("--plan", a.plan, "the tracking plan")->option_text("FILE")->required();
+    app.add_option("--namespace", a.ns, "the C++ namespace of the functions")->option_text("NS")->required();
+    app.add_option("--out", a.out, "the header to write")->option_text("HEADER")->required();
+    if (int status = parse(app, argc, argv); status >= 0) return status;
     if (!codegen::valid_namespace(a.ns)) {
         std::fprintf(stderr,
                      "seglog plan generate: --namespace '%s' is not a C++ namespace (identifiers joined by ::)\n",
                      a.ns.c_str());
         return 2;
     }
-    return 0;
+    return -1;
 }
 
 std::string file_name(const std::string &path) {
@@ -85,9 +65,7 @@ bool write_file(const std::string &path, const std::string &text) {
 
 int plan_generate_main(int argc, char **argv) {
     generate_args a;
-    const int parsed = parse_generate_args(argc, argv, a);
-    if (parsed == 1) std::fputs(generate_help, stdout);
-    if (parsed) return parsed == 1 ? 0 : 2;
+    if (int status = parse_generate_args(argc, argv, a); status >= 0) return status;
     std::string header;
     try {
         const auto plan = seglog::detail::plan::load_plan_file(a.plan);

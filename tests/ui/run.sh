@@ -32,8 +32,10 @@ expect_refused() {
 }
 expect_refused "seglog collector: --plan needs --ui" --plan "$root/examples/plans/health.json"
 expect_refused "seglog collector: tracking plan /nonexistent/plan.json: cannot be read" --ui --plan /nonexistent/plan.json
-expect_refused "seglog collector: option out of range (see --help)" --ui --ui-max 0
-expect_refused "seglog collector: --ui-max needs a number" --ui --ui-max many
+expect_refused "seglog collector: --ui-max: Value 0 not in range 1 to 10000000
+Run 'seglog collector --help' for the options." --ui --ui-max 0
+expect_refused "seglog collector: --ui-max: Value many not in range 1 to 10000000
+Run 'seglog collector --help' for the options." --ui --ui-max many
 
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
