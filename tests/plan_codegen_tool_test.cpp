@@ -89,7 +89,7 @@ TEST_CASE("wrong arguments: exit 2; an output that cannot be written: exit 3") {
     CHECK(bad_ns.status == 2);
     CHECK(bad_ns.err.find("--namespace 'my-app' is not a C++ namespace") != std::string::npos);
     CHECK(run_tool({"plan", "generate", "--plan", g.dir.file("plan.json"), "--namespace", "app", "--out",
-                    g.dir.file("missing/events.h")}, )
+                    g.dir.file("missing/events.h")})
               .status == 3);
     CHECK(run_tool({"plan", "generate", "--help"}).status == 0);
 }
