@@ -66,9 +66,14 @@ enum class reason : std::uint8_t {
                           // removed or read-only) and they go on in memory only, counted in
                           // stats().spool_unspooled; or recovery skipped corrupt records,
                           // counted in stats().spool_corrupt. Never counted in by_reason
+    plugin_dropped,       // a before plugin (config::plugins) dropped the event at the call; the
+                          // message names the plugin and its reason (include/seglog/plugin.h)
+    plugin_error,         // a notice, not a loss: a plugin threw (the message names it); the
+                          // event went on as it was before that plugin's call. Counted in
+                          // stats().plugin_errors, never in a client's by_reason
 };
 // The number of reasons: the size of the by_reason arrays, indexed by static_cast<int>(reason).
-inline constexpr int reason_count = static_cast<int>(reason::spool_error) + 1;
+inline constexpr int reason_count = static_cast<int>(reason::plugin_error) + 1;
 
 // Stable snake_case name of a reason, as used in stats() and messages.
 // The enumerator's own name ("queue_full"); "unknown" for a value outside the enumeration.

@@ -277,7 +277,7 @@ void batcher::settle_failed(batch &b, reason why, int status, const std::string 
     default: message = std::to_string(n) + " events failed after " + std::to_string(b.sends) + " attempts; " + detail;
     }
     notify([this, e = error{why, std::move(message), std::move(type), std::move(name), b.message_ids(), status}] {
-        acc_.report(e);
+        acc_.report_settled(e);
     });
     queue_.recycle(b.records);
 }

@@ -98,8 +98,13 @@ object_members::object_members(nlohmann::json obj, std::string_view skip_key) {
 }
 
 std::shared_ptr<const enrichment> enrichment::from_config(const config &cfg) {
-    if (cfg.context.empty() && cfg.integrations.empty() && cfg.phi_paths.empty()) return nullptr;
+    const bool profile = !cfg.context.empty() || !cfg.integrations.empty() || !cfg.phi_paths.empty();
+    auto chain = plugin_chain::from_config(cfg);
+    if (!profile && !chain) return nullptr;
     auto e = std::make_shared<enrichment>();
+    e->plugins = std::move(chain);
+    e->profile = profile;
+    if (!profile) return e;
     e->context = object_members(parse_object(cfg.context), "library");
     e->integrations = object_members(parse_object(cfg.integrations));
     for (const auto &path : cfg.phi_paths) {
