@@ -3,8 +3,8 @@
 // every accepted event's outcome on the callback thread, an exception there reported.
 #include <doctest/doctest.h>
 
-#include "pipeline.h"
 #include "lambda_plugin.h"
+#include "pipeline.h"
 
 #include <seglog/plugins.h>
 #include <seglog/seglog.h>
@@ -94,7 +94,8 @@ TEST_CASE("drop_events_matching drops by glob, at every call kind with a name") 
     CHECK(names == std::multiset<std::string>{"Debugging", "debug lowercase", "Order Completed", "identify"});
     const auto dropped = p.l.errors_with(reason::plugin_dropped);
     REQUIRE(dropped.size() == 2);
-    CHECK(dropped[1].message == R"x(page "Debug panel" dropped by plugin "drop_events_matching(Debug *)": name matches "Debug *")x");
+    CHECK(dropped[1].message ==
+          R"x(page "Debug panel" dropped by plugin "drop_events_matching(Debug *)": name matches "Debug *")x");
     CHECK_THROWS_AS(seglog::drop_events_matching(""), seglog::config_error);
     CHECK_THROWS_AS(seglog::sample_event("X", 0), seglog::config_error);
 }
@@ -128,7 +129,7 @@ TEST_CASE("after plugins see each event's outcome on the callback thread: delive
     p.flush(); // rejected: settled
     REQUIRE(p.push(3));
     REQUIRE(p.wait_until([&] { return !p.l.errors_with(reason::config_error).empty(); })); // the 401 holds it
-    p.close_within(0ms); // returned
+    p.close_within(0ms);                                                                   // returned
     std::lock_guard<std::mutex> lk(m);
     REQUIRE(results.size() == 3);
     const std::vector<std::string> ids = p.l.accepted; // in push order

@@ -4,8 +4,8 @@
 // plugin holds up its caller only.
 #include <doctest/doctest.h>
 
-#include "pipeline.h"
 #include "lambda_plugin.h"
+#include "pipeline.h"
 #include "two_destinations.h"
 
 #include <seglog/plugin.h>
@@ -125,7 +125,8 @@ TEST_CASE("a plugin that throws: reported as plugin_error, the event delivered a
     CHECK(by(s, reason::plugin_error) == 0); // a notice, not a loss
     const auto errors = p.l.errors_with(reason::plugin_error);
     REQUIRE(errors.size() == 2);
-    CHECK(errors[0].message == R"(plugin "broken" threw in before: lookup failed; the event goes on without its change)");
+    CHECK(errors[0].message ==
+          R"(plugin "broken" threw in before: lookup failed; the event goes on without its change)");
     CHECK(errors[1].message == R"(plugin "broken" threw in enrichment: an exception not derived from std::exception; )"
                                "the event goes on without its change");
     CHECK(errors[0].event_name == "Signed Up");

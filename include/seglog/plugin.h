@@ -83,10 +83,10 @@ struct delivery_result {
     // When not delivered: failed (rejected, unauthorized, retries_exhausted, config_error),
     // evicted (queue_full) or returned by close() (undelivered_at_close).
     seglog::reason code = seglog::reason::rejected;
-    int http_status = 0;            // the answer that settled it; 0 when none
-    std::string_view message;       // the error's message when not delivered
-    std::string_view event_type;    // when known (failed batches of one event; never for delivered)
-    std::string_view event_name;    // idem
+    int http_status = 0;         // the answer that settled it; 0 when none
+    std::string_view message;    // the error's message when not delivered
+    std::string_view event_type; // when known (failed batches of one event; never for delivered)
+    std::string_view event_name; // idem
 };
 
 // A plugin. Override name(), stages() and the member functions of the stages it declares; give

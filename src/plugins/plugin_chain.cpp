@@ -70,8 +70,10 @@ bool guarded(const plugin &p, unsigned stage, nlohmann::ordered_json &event, con
 
 // Removes the members properties() & co. created and left empty.
 void drop_created_empty(nlohmann::ordered_json &event, unsigned created) {
-    static constexpr std::pair<unsigned, const char *> members[] = {
-        {1, "properties"}, {2, "traits"}, {4, "context"}, {8, "integrations"}};
+    static constexpr std::pair<unsigned, const char *> members[] = {{1, "properties"},
+                                                                    {2, "traits"},
+                                                                    {4, "context"},
+                                                                    {8, "integrations"}};
     for (const auto &[bit, key] : members) {
         if (!(created & bit)) continue;
         auto it = event.find(key);
@@ -116,7 +118,8 @@ std::optional<error> plugin_chain::run_at_call(std::string_view record, std::str
                                view);
         }
     }
-    for (const auto &p : enrich) guarded(*p, plugin::enrichment_stage, event, view, *this, notice, [&] { p->enrich(view); });
+    for (const auto &p : enrich)
+        guarded(*p, plugin::enrichment_stage, event, view, *this, notice, [&] { p->enrich(view); });
     drop_created_empty(event, view.created());
 
     // What the plugins changed is checked as a record from client::enqueue is: the pipeline

@@ -3,8 +3,8 @@
 // a test says only what its plugin does.
 //
 //   auto p = seglog_test::lambda_plugin::make("tag");
-//   p->on_before = [](seglog::event_view &e) { e.properties()["tagged"] = true; return seglog::plugin_result::keep(); };
-//   cfg.plugins = {p};
+//   p->on_before = [](seglog::event_view &e) { e.properties()["tagged"] = true; return seglog::plugin_result::keep();
+//   }; cfg.plugins = {p};
 
 #include <seglog/plugin.h>
 
@@ -20,7 +20,9 @@ public:
     std::function<void(seglog::event_view &)> on_enrich;
     std::function<void(const seglog::delivery_result &)> on_after;
 
-    static std::shared_ptr<lambda_plugin> make(std::string name) { return std::make_shared<lambda_plugin>(std::move(name)); }
+    static std::shared_ptr<lambda_plugin> make(std::string name) {
+        return std::make_shared<lambda_plugin>(std::move(name));
+    }
     explicit lambda_plugin(std::string name) : name_(std::move(name)) {}
 
     std::string name() const override { return name_; }
