@@ -16,15 +16,18 @@
 //   bench_call_latency [--bursts 20000] [--burst 32] [--pause-us 200] [--timing burst|call]
 //                      [--worker-nice N] [--off-calls 100000000] [--properties flat|nested|nested-json]
 //                      [--only up|down|2t|2t-down|async|async-down|spdlog|off|paired] [--spool DIR]
-//                      [--scope] [--plan FILE]
+//                      [--scope] [--plan FILE] [--plugin]
 //
 // --scope: each producer thread opens one seglog::scoped_context of two members first, so every
 // event also merges them (the figure beside the default run is the cost of a scope).
 // --plan FILE: the client checks every event against this tracking plan (plan_violations=warn;
 // bench/plans/order.json describes the benchmark's event).
+// --plugin: the config has one before plugin, sample_event("Order Completed", 1), which keeps
+// every event: the cost of the plugin path itself (parse, run, re-serialise).
 #include "bench_util.h"
 #include "collector.h"
 
+#include <seglog/plugins.h>
 #include <seglog/seglog.h>
 
 #include <nlohmann/json.hpp>
@@ -52,6 +55,7 @@ struct options {
     std::string spool_dir; // --spool DIR: each run's client keeps a durable spool under DIR
     bool scope = false;    // --scope: each producer thread tracks inside a scoped_context of two members
     std::string plan;      // --plan FILE: a tracking plan every event is checked against
+    // --plugin: one before plugin (sample_event keeping every event) in the config
 };
 
 double timer_ns = 0; // median cost of an empty now()..now() bracket
@@ -178,6 +182,8 @@ void run(const char *label, bool async, int threads, bool collector_up, const op
     cfg.backoff_base = std::chrono::milliseconds(50); // collector down: keep retrying at a steady pace
     cfg.backoff_cap = std::chrono::milliseconds(200);
     if (o.worker_nice >= 0) cfg.worker_nice = o.worker_nice;
+    // Keeps every event (1 in 1) but still parses and re-serialises each: the cost of any plugin.
+    if (o.plugin) cfg.plugins = {sample_event("Order Completed", 1)};
     static int runs = 0;
     if (!o.spool_dir.empty()) cfg.spool_dir = o.spool_dir + "/run-" + std::to_string(++runs); // one owner each
     cfg.tracking_plan = o.plan;
@@ -278,6 +284,7 @@ int main(int argc, char **argv) {
     o.each_call = timing == "call";
     o.worker_nice = std::stoi(bench::arg(argc, argv, "--worker-nice", "-1"));
     for (int i = 1; i < argc; ++i) o.scope = o.scope || std::string(argv[i]) == "--scope";
+    for (int i = 1; i < argc; ++i) o.plugin = o.plugin || std::string(argv[i]) == "--plugin";
     const std::string props = bench::arg(argc, argv, "--properties", "flat");
     if (props == "nested") o.props = property_set::nested;
     else if (props == "nested-json") o.props = property_set::nested_json;

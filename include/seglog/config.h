@@ -19,6 +19,7 @@
 namespace seglog {
 
 class batch_destination; // <seglog/batch_destination.h>
+class plugin;            // <seglog/plugin.h>
 
 // Where events go. Several may be active at once (e.g. segment plus a file copy).
 struct SEGLOG_API destination {
@@ -171,6 +172,13 @@ struct SEGLOG_API config {
     // destinations, the writing thread for a file or the console).
     std::string tracking_plan;                   // SEGLOG_TRACKING_PLAN: a plan file; empty: no plan
     plan_mode plan_violations = plan_mode::warn; // SEGLOG_PLAN_VIOLATIONS: "allow", "warn" or "drop"
+
+    // --- plugins (code only; include/seglog/plugin.h, docs/extending.md): before plugins may
+    // change or drop each event, enrichment plugins change it, both on the thread that tracks
+    // it; after plugins see each accepted event's outcome on the callback thread. None may be
+    // null (validate() refuses it). Run in this order, before plugins first. Empty: the call
+    // pays nothing for them.
+    std::vector<std::shared_ptr<plugin>> plugins;
 
     // --- development
     bool echo_events_to_log = false; // demux also renders events as log lines

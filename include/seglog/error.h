@@ -66,6 +66,11 @@ enum class reason : std::uint8_t {
                           // removed or read-only) and they go on in memory only, counted in
                           // stats().spool_unspooled; or recovery skipped corrupt records,
                           // counted in stats().spool_corrupt. Never counted in by_reason
+    plugin_dropped,       // a before plugin (config::plugins) dropped the event at the call; the
+                          // message names the plugin and its reason (include/seglog/plugin.h)
+    plugin_error,         // a notice, not a loss: a plugin threw (the message names it); the
+                          // event went on as it was before that plugin's call. Counted in
+                          // stats().plugin_errors, never in a client's by_reason
     // the tracking plan (config::tracking_plan; docs/tracking-plan.md)
     plan_violation,  // the event fails its rule's schema (the message lists each failing JSON
                      // pointer and keyword, never a value): with plan_violations=drop it is not

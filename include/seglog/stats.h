@@ -50,6 +50,11 @@ struct stats {
     // Events serialised by this client's calls, and by the macros of loggers attach() wired to
     // it, that carried a phi path and were sent with config::phi_integrations.
     std::uint64_t phi_routed = 0;
+    // Exceptions thrown by config::plugins (reason::plugin_error), in this client's calls, the
+    // macros of loggers attach() wired to it, and its after plugins. The events dropped by a
+    // before plugin are in dropped and by_reason[plugin_dropped] (client calls; the macros'
+    // drops are in call_site_stats(), like their other refusals).
+    std::uint64_t plugin_errors = 0;
     // The tracking plan (config::tracking_plan): events found failing their rule's schema, and
     // track events no rule names, whether sent (warn) or not (drop: also counted in failed).
     std::uint64_t plan_violations = 0;

@@ -18,6 +18,18 @@ void accounting::report(const error &e) {
     }
 }
 
+void accounting::after_plugins(const error &e) {
+    if (!after_ || e.message_ids.empty()) return;
+    delivery_result r;
+    r.delivered = false;
+    r.code = e.code;
+    r.http_status = e.http_status;
+    r.message = e.message;
+    r.event_type = e.event_type;
+    r.event_name = e.event_name;
+    after_->run_after(e.message_ids, r, [this](const error &n) { report(n); });
+}
+
 void accounting::reject(const error &e, bool accepted_before) {
     const auto n = std::max<std::size_t>(1, e.message_ids.size());
     (accepted_before ? evicted_ : dropped_).fetch_add(n, std::memory_order_relaxed);

@@ -6,6 +6,7 @@
 // that settles (the worker, or the caller for a refusal).
 
 #include "common/errors.h"
+#include "plugins/plugin_chain.h"
 
 #include <seglog/error.h>
 #include <seglog/stats.h>
@@ -53,7 +54,7 @@ public:
     }
     void count_attempt(const attempt_info &a) noexcept { bytes_sent_.fetch_add(a.bytes, std::memory_order_relaxed); }
     void notify_attempt(const attempt_info &a);
-    bool wants_delivered() const { return callback(on_delivered_) != nullptr; }
+    bool wants_delivered() const { return after_ || callback(on_delivered_) != nullptr; }
     // A batch of n events was acknowledged; notify_delivered() runs on_delivered afterwards.
     void delivered(std::size_t n) noexcept {
         delivered_.fetch_add(n, std::memory_order_relaxed);
@@ -64,12 +65,32 @@ public:
     template <typename Info>
     void notify_delivered(Info &&info) {
         const auto cb = callback(on_delivered_);
-        if (!cb) return;
-        try {
-            const callback_scope marked;
-            (*cb)(info());
-        } catch (...) {}
+        if (!cb && !after_) return;
+        const delivery_info &i = info();
+        if (cb) {
+            try {
+                const callback_scope marked;
+                (*cb)(i);
+            } catch (...) {}
+        }
+        if (after_) {
+            delivery_result r;
+            r.delivered = true;
+            after_->run_after(i.message_ids, r, [this](const error &n) { report(n); });
+        }
     }
+    // `e` (events accepted, now failed, evicted or returned) to on_error, then to the after
+    // plugins, one call per message id. On the callback thread.
+    void report_settled(const error &e) {
+        report(e);
+        after_plugins(e);
+    }
+    // Only the after plugins' part of report_settled (evictions are reported on the caller's
+    // thread, their after plugins run on the callback thread).
+    void after_plugins(const error &e);
+    bool has_after_plugins() const noexcept { return after_ != nullptr; }
+    // The client's after plugins (nullptr: none); set before the worker starts.
+    void set_after_plugins(std::shared_ptr<const plugin_chain> chain) noexcept { after_ = std::move(chain); }
     // A batch of n events given up on for `why` (reported apart, with its message).
     void failed(std::size_t n, reason why) noexcept {
         failed_.fetch_add(n, std::memory_order_relaxed);
@@ -116,6 +137,8 @@ private:
     std::atomic<std::uint64_t> retried_{0}, batches_sent_{0}, batches_delivered_{0}, bytes_sent_{0};
     std::atomic<std::size_t> in_batches_{0};
     std::atomic<std::uint64_t> plan_violations_{0}, unplanned_{0};
+
+    std::shared_ptr<const plugin_chain> after_; // only when it has after plugins
 
     mutable std::mutex callback_mutex_;
     std::shared_ptr<const delivered_callback> on_delivered_;

@@ -278,7 +278,7 @@ void batcher::settle_failed(batch &b, reason why, int status, const std::string 
     default: message = std::to_string(n) + " events failed after " + std::to_string(b.sends) + " attempts; " + detail;
     }
     notify([this, e = error{why, std::move(message), std::move(type), std::move(name), b.message_ids(), status}] {
-        acc_.report(e);
+        acc_.report_settled(e);
     });
     queue_.recycle(b.records);
 }
@@ -479,7 +479,8 @@ bool batcher::admit(queued_record &r) {
         settled.push_back(std::move(r));
         queue_.recycle(settled);
     }
-    notify([this, e = std::move(report)] { acc_.report(e); });
+    // A dropped event is settled here: its after plugins learn it failed. A kept one is reported only.
+    notify([this, keep, e = std::move(report)] { keep ? acc_.report(e) : acc_.report_settled(e); });
     return keep;
 }
 

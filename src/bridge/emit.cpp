@@ -5,6 +5,7 @@
 #include "bridge/routers.h"
 #include "bridge/spdlog_seam.h"
 #include "common/errors.h"
+#include "event/enrichment.h"
 #include "event/serialize.h"
 
 #include <atomic>
@@ -127,12 +128,23 @@ void emit(spdlog::logger &logger, event_fields f) {
     // The logger's rules, limit and profile enrichment come with its router: no global to read,
     // and two loggers attached with different profiles keep their own. A null redactor (and
     // enrichment) is the plain path.
-    if (auto err = serialize_event(f, buffer, router->max_event_bytes(), router->redaction(),
-                                   router->profile_enrichment())) {
+    const enrichment *profile = router->profile_enrichment();
+    if (auto err = serialize_event(f, buffer, router->max_event_bytes(), router->redaction(), profile)) {
         report_call_site_error(*err);
         return;
     }
-    const std::string_view record = buffer.view();
+    std::string_view record = buffer.view();
+    // The plugins run here, before the demux hands the record to any event sink, so every
+    // destination (segment, file, console) gets the same event.
+    if (profile && profile->plugins && profile->plugins->at_call()) {
+        thread_local std::string changed;
+        if (auto err = profile->plugins->run_at_call(record, changed, router->max_event_bytes(),
+                                                     [](const error &notice) { report_call_site_error(notice); })) {
+            report_call_site_error(*err);
+            return;
+        }
+        record = changed;
+    }
     // The usual set-up (one demux whose only event sink takes records) skips spdlog's record
     // path: docs/performance.md has what that saves.
     if (record_target *direct = direct_target(logger, *router)) return hand_over(logger, *direct, record, site.line);

@@ -53,6 +53,10 @@ client::impl::impl(seglog::config c)
       batcher(cfg, queue, accounting),
       queue_full_message("event not accepted: the queue is full (" + std::to_string(cfg.max_queue_events) +
                          " events / " + std::to_string(cfg.max_queue_bytes) + " bytes)") {
+    if (enrichment && enrichment->plugins) {
+        if (enrichment->plugins->at_call()) call_plugins = enrichment->plugins.get();
+        if (!enrichment->plugins->after.empty()) accounting.set_after_plugins(enrichment->plugins);
+    }
     if (!cfg.spool_dir.empty()) open_spool();
     detail::register_client(this);
     batcher.start();
@@ -113,7 +117,18 @@ bool client::impl::submit(const detail::event_fields &f) {
         accounting.reject(*e, false);
         return false;
     }
-    return enqueue_serialised(buffer.view());
+    return enqueue_called(buffer.view());
+}
+
+bool client::impl::enqueue_called(std::string_view record) {
+    if (!call_plugins) return enqueue_serialised(record);
+    thread_local std::string changed;
+    if (auto e = call_plugins->run_at_call(record, changed, cfg.max_event_bytes,
+                                           [this](const error &notice) { accounting.report(notice); })) {
+        accounting.reject(*e, false);
+        return false;
+    }
+    return enqueue_serialised(changed);
 }
 
 bool client::impl::enqueue(std::string_view record) {
@@ -122,7 +137,7 @@ bool client::impl::enqueue(std::string_view record) {
         return false;
     }
     if (detail::record_message_id(record).empty()) return enqueue_foreign(record);
-    return enqueue_serialised(record);
+    return enqueue_called(record);
 }
 
 bool client::impl::enqueue_serialised(std::string_view record) {
@@ -167,6 +182,7 @@ bool client::impl::enqueue_serialised(std::string_view record) {
         queue.settle_spooled(r.evicted);
         accounting.unbatched(r.evicted_parked); // out of a batch the worker held
         accounting.reject(e, true);
+        if (accounting.has_after_plugins()) batcher.notify([this, e] { accounting.after_plugins(e); });
     }
     if (r.result == detail::record_queue::outcome::closed) return refuse(reason::closed, closed_message);
     if (r.result == detail::record_queue::outcome::full) {
@@ -202,7 +218,7 @@ bool client::impl::enqueue_foreign(std::string_view record) {
                           false);
         return false;
     }
-    return enqueue_serialised(relaid);
+    return enqueue_called(relaid);
 }
 
 flush_result client::impl::flush(std::chrono::milliseconds timeout) {
@@ -252,7 +268,7 @@ std::vector<std::string> client::impl::close(std::chrono::milliseconds timeout) 
                 0};
         for (const auto &r : out) e.message_ids.emplace_back(detail::record_message_id(r));
         accounting.count_returned(out.size());
-        batcher.notify([this, e = std::move(e)] { accounting.report(e); });
+        batcher.notify([this, e = std::move(e)] { accounting.report_settled(e); });
     }
     // The callbacks still waiting run until the deadline, or a moment past it so that a close(0)
     // still reports what it returns; a slow one is left running on its own thread.
@@ -280,6 +296,8 @@ seglog::stats client::impl::snapshot() const {
     s.spool_unspooled = spool_unspooled.load(std::memory_order_relaxed);
     s.spool_left = spool_left.load();
     if (enrichment) s.phi_routed = enrichment->phi_routed.load(std::memory_order_relaxed) - phi_routed_base;
+    if (enrichment && enrichment->plugins)
+        s.plugin_errors = enrichment->plugins->errors.load(std::memory_order_relaxed) - plugin_errors_base;
     return s;
 }
 

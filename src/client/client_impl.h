@@ -29,6 +29,9 @@ struct SEGLOG_LOCAL client::impl {
     // to it by enqueue_foreign(), or refused.
     bool enqueue(std::string_view record);
     bool enqueue_foreign(std::string_view record);
+    // A record of a call (submit, client::enqueue): through the before and enrichment plugins
+    // when there are some, then enqueue_serialised().
+    bool enqueue_called(std::string_view record);
     // A record seglog's serialiser wrote, so in the layout: from submit() and segment_sink.
     bool enqueue_serialised(std::string_view record);
     flush_result flush(std::chrono::milliseconds timeout);
@@ -52,6 +55,9 @@ struct SEGLOG_LOCAL client::impl {
     // The profile's context, integrations and health-data rule, applied by submit() and shared
     // with the macros of a logger attach() wired to this client (so stats().phi_routed counts both).
     std::shared_ptr<const detail::enrichment> enrichment;
+    // enrichment->plugins when it has before or enrichment plugins, else nullptr: the one
+    // branch a call pays for plugins.
+    const detail::plugin_chain *call_plugins = nullptr;
     detail::record_queue queue;
     detail::accounting accounting;
     detail::batcher batcher; // after cfg, queue and accounting, which it uses
@@ -70,7 +76,8 @@ struct SEGLOG_LOCAL client::impl {
     std::uint64_t accepted_base = 0; // last_seq() when the counts were reset (fork)
     std::uint64_t spool_recovered = 0, spool_corrupt = 0;
     std::atomic<std::uint64_t> spool_unspooled{0}, spool_left{0};
-    std::uint64_t phi_routed_base = 0; // enrichment->phi_routed then
+    std::uint64_t phi_routed_base = 0;    // enrichment->phi_routed then
+    std::uint64_t plugin_errors_base = 0; // enrichment->plugins->errors then
 };
 
 namespace detail {

@@ -68,6 +68,8 @@ void client::impl::reset_after_fork() {
     accounting.reset_after_fork();
     accepted_base = queue.last_seq();
     if (enrichment) phi_routed_base = enrichment->phi_routed.load(std::memory_order_relaxed);
+    if (enrichment && enrichment->plugins)
+        plugin_errors_base = enrichment->plugins->errors.load(std::memory_order_relaxed);
     if (!closed.load()) needs_restart.store(true);
 }
 

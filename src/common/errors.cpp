@@ -34,6 +34,9 @@ void default_error_handler(const error &e) {
     // read, its few milliseconds of resolution are plenty for a once-a-second limit.
     const int k = static_cast<int>(e.code);
     if (k < 0 || k >= reason_count) return;
+    // A plugin's drop is the service's own decision (sampling drops most events on purpose):
+    // counted and given to a handler that is set, never printed.
+    if (e.code == reason::plugin_dropped) return;
     timespec ts{};
     ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     const std::int64_t now = std::int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
@@ -144,6 +147,8 @@ const char *to_string(reason r) noexcept {
     case reason::delivery_delayed: return "delivery_delayed";
     case reason::reentrant_call: return "reentrant_call";
     case reason::spool_error: return "spool_error";
+    case reason::plugin_dropped: return "plugin_dropped";
+    case reason::plugin_error: return "plugin_error";
     case reason::plan_violation: return "plan_violation";
     case reason::unplanned_event: return "unplanned_event";
     }

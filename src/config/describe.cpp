@@ -3,6 +3,7 @@
 #include "config_detail.h"
 
 #include <seglog/batch_destination.h>
+#include <seglog/plugin.h>
 
 namespace seglog {
 
@@ -41,6 +42,17 @@ std::string config::describe() const {
     if (!spool_dir.empty())
         out += " spool=" + spool_dir + " (max " + std::to_string(spool_max_bytes) + " bytes, sync " +
                spool_sync.to_string() + (spool_sync.type == spool_sync_policy::kind::interval ? " ms)" : ")");
+    if (!plugins.empty()) {
+        out += " plugins=[";
+        for (std::size_t i = 0; i < plugins.size(); ++i) {
+            std::string name;
+            try {
+                if (plugins[i]) name = plugins[i]->name();
+            } catch (...) {}
+            out += (i ? ", " : "") + detail::quote(name.empty() ? "plugin" : name);
+        }
+        out += "]";
+    }
     return out + detail::cfg::describe_redaction(*this) + detail::cfg::describe_enrichment(*this) +
            detail::cfg::describe_plan(*this);
 }

@@ -237,6 +237,8 @@ void config::validate() const {
     validate_enrichment(*this);
     validate_plan(*this);
     check_endpoint(*this);
+    for (std::size_t i = 0; i < plugins.size(); ++i)
+        if (!plugins[i]) throw config_error("plugins[" + std::to_string(i) + "] is null: give each a plugin object");
     for (const auto &d : effective_destinations()) check_in_force(*this, d);
 }
 

@@ -105,8 +105,13 @@ std::shared_ptr<const enrichment> enrichment::from_config(const config &cfg) {
         const auto plan = plan::load_shared(cfg.tracking_plan);
         phi_paths.insert(phi_paths.end(), plan->phi_paths.begin(), plan->phi_paths.end());
     }
-    if (cfg.context.empty() && cfg.integrations.empty() && phi_paths.empty()) return nullptr;
+    const bool profile = !cfg.context.empty() || !cfg.integrations.empty() || !phi_paths.empty();
+    auto chain = plugin_chain::from_config(cfg);
+    if (!profile && !chain) return nullptr;
     auto e = std::make_shared<enrichment>();
+    e->plugins = std::move(chain);
+    e->profile = profile;
+    if (!profile) return e;
     e->context = object_members(parse_object(cfg.context), "library");
     e->integrations = object_members(parse_object(cfg.integrations));
     for (const auto &path : phi_paths) {

@@ -8,6 +8,7 @@
 #include <seglog/scoped_context.h>
 
 #include "event/redactor_impl.h"
+#include "plugins/plugin_chain.h"
 
 #include <nlohmann/json.hpp>
 
@@ -40,8 +41,15 @@ struct enrichment {
     // Events sent with phi_integrations (stats().phi_routed).
     mutable std::atomic<std::uint64_t> phi_routed{0};
 
+    // config::plugins (nullptr: none). Carried here because the enrichment is what the client
+    // shares with the macros of the loggers attach() wires to it: both paths run the same chain.
+    std::shared_ptr<const plugin_chain> plugins;
+    // Whether cfg sets context, integrations or phi paths: without, the serialiser takes its
+    // plain path, whatever the plugins.
+    bool profile = false;
+
     bool has_phi() const noexcept { return !phi_patterns.empty(); }
-    // nullptr when cfg sets none of them (the plain path). cfg is validated already.
+    // nullptr when cfg sets none of them nor a plugin (the plain path). cfg is validated already.
     static std::shared_ptr<const enrichment> from_config(const config &cfg);
 };
 

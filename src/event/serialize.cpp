@@ -342,6 +342,7 @@ const scoped_context *&open_scope() noexcept { return innermost_scope; }
 std::optional<error> serialize_event(const event_fields &f, text_buffer &out, std::size_t max_event_bytes,
                                      const redactor *redact, const enrichment *enrich) {
     if (auto e = check_required(f)) return e;
+    if (enrich && !enrich->profile) enrich = nullptr; // plugins only: they run after this
     out.clear();
     json_writer w(out, max_event_bytes);
     // Redaction: only for the sections a rule can reach; otherwise the plain writer, so the
