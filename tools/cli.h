@@ -1,6 +1,6 @@
 #pragma once
 // What every `seglog` command shares on top of CLI11: one way to parse, to answer --help and to
-// report a usage error, so that each command behaves the same (docs/cli.md, "Exit status").
+// report a usage error, so that each command behaves the same (docs/tools.md, "Exit status").
 #include <CLI/CLI.hpp>
 
 #include <cstdio>

@@ -1,6 +1,6 @@
 // `seglog doctor`: the configuration in force, each setting with where it came from, and checks
 // that it works: files writable, the spool usable, the collector reachable and the write key
-// accepted, without sending any event (docs/cli.md, "How doctor checks the write key").
+// accepted, without sending any event (docs/tools.md, "How doctor checks the write key").
 #include "cli.h"
 #include "commands.h"
 #include "settings.h"
