@@ -98,7 +98,7 @@ rstat() { curl -sf "$url/stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 field() { sed -n "s/^result .*\b$1=\([0-9.]*\).*/\1/p" "$2"; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "-" }'; }
-section() { printf '\n## %s\n\n' "$1"; }
+section() { printf '\n=== %s\n\n' "$1"; }
 
 echo "bench/burst.sh: $events events, receiver $url, load average $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
 rows=()
