@@ -18,6 +18,8 @@
 
 #include <spdlog/sinks/null_sink.h>
 
+#include <time.h>
+
 #include <atomic>
 #include <thread>
 
@@ -37,8 +39,15 @@ double median_timer_ns() {
     return bench::summarize(v).p50;
 }
 
+double thread_cpu_ns() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
+}
+
 struct producer_result {
     double loop_ns = 0;          // the thread's whole loop
+    double cpu_ns = 0;           // the CPU time the thread's loop took: what other processes do not change
     std::vector<float> call_ns;  // --per-call: one sample per call, timer subtracted
 };
 
@@ -98,6 +107,7 @@ int main(int argc, char **argv) {
             ready.fetch_add(1);
             while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
             const auto l0 = clk::now();
+            const double cpu0 = thread_cpu_ns();
             for (long n = first; n < last; ++n) {
                 if (per_call) {
                     const auto c0 = clk::now();
@@ -119,6 +129,7 @@ int main(int argc, char **argv) {
                                          {"currency", "EUR"}});
                 }
             }
+            r.cpu_ns = thread_cpu_ns() - cpu0;
             r.loop_ns = std::chrono::duration<double, std::nano>(clk::now() - l0).count();
         });
     while (ready.load() < threads) std::this_thread::yield();
@@ -132,9 +143,13 @@ int main(int argc, char **argv) {
 
     const double total_s = std::chrono::duration<double>(t1 - t0).count();
     const double calls_s = std::chrono::duration<double>(c1 - c0).count();
-    double loop_ns = 0;
-    for (auto &r : results) loop_ns += r.loop_ns;
+    double loop_ns = 0, cpu_ns = 0;
+    for (auto &r : results) {
+        loop_ns += r.loop_ns;
+        cpu_ns += r.cpu_ns;
+    }
     const double mean_call_ns = loop_ns / static_cast<double>(events); // each thread's loop over its own calls
+    const double mean_cpu_ns = cpu_ns / static_cast<double>(events);
     const long rss = bench::peak_rss_kib();
 
     std::printf("bench_burst: %ld events, 5 properties, %d producer thread%s, %s, spool %s, worker_nice %d\n", events,
@@ -143,6 +158,9 @@ int main(int argc, char **argv) {
     std::printf("  created, tracked, closed:  %.3f s  (%.0f events/s)\n", total_s, static_cast<double>(events) / total_s);
     std::printf("  calls:                     %.3f s  (%.0f calls/s aggregate), mean call cost %.0f ns%s\n", calls_s,
                 static_cast<double>(events) / calls_s, mean_call_ns, per_call ? " (with the timer's clock reads)" : "");
+    std::printf("  CPU time of the calls:     %.0f ns per call (the producers' own CPU time: time other processes\n"
+                "                             took from them is not in it)\n",
+                mean_cpu_ns);
     double worst_p999 = 0;
     if (per_call)
         for (int t = 0; t < threads; ++t) {
@@ -161,8 +179,9 @@ int main(int argc, char **argv) {
                 static_cast<unsigned long long>(st.returned), static_cast<unsigned long long>(st.spool_left),
                 undelivered.size());
     std::printf("  peak RSS:                  %.1f MiB\n", static_cast<double>(rss) / 1024.0);
-    std::printf("result events_per_s=%.0f calls_per_s=%.0f mean_call_ns=%.1f rss_kib=%ld delivered=%llu dropped=%llu",
-                static_cast<double>(events) / total_s, static_cast<double>(events) / calls_s, mean_call_ns, rss,
+    std::printf("result events_per_s=%.0f calls_per_s=%.0f mean_call_ns=%.1f cpu_call_ns=%.1f rss_kib=%ld delivered=%llu "
+                "dropped=%llu",
+                static_cast<double>(events) / total_s, static_cast<double>(events) / calls_s, mean_call_ns, mean_cpu_ns, rss,
                 static_cast<unsigned long long>(st.delivered), static_cast<unsigned long long>(st.dropped));
     if (per_call) std::printf(" worst_p999_ns=%.0f", worst_p999);
     std::printf("\n");
