@@ -42,8 +42,8 @@ SEGLOG_INLINE void record_queue::prefetch_next(const shard &s) {
 // queued record at each step and faults in fresh memory for each copy, on the caller.
 // The room is address space: its pages are touched as records are pushed, so the resident
 // memory follows the queue as before.
-SEGLOG_INLINE void record_queue::reserve_records(shard &s) const {
-    if (s.records.size() < s.records.capacity()) return;
+// Out of line: the call pays only the size check.
+__attribute__((noinline)) void record_queue::reserve_records(shard &s) const {
     const std::size_t room = std::min(limits_.max_events, max_reserved_records);
     if (s.records.capacity() < room) s.records.reserve(room);
 }
@@ -257,7 +257,7 @@ record_queue::push_result record_queue::push(std::string_view record) {
         r.spool_failed_anew = a == spool::append_result::failed;
     }
     const std::uint64_t seq = next_seq_.fetch_add(1);
-    reserve_records(s);
+    if (__builtin_expect(s.records.size() == s.records.capacity(), 0)) reserve_records(s);
     s.records.push_back({std::move(buffer), seq, std::move(spooled)});
     prefetch_next(s);
     s.bytes += bytes;

@@ -124,7 +124,7 @@ private:
     text_buffer copy_record(shard &s, std::unique_lock<std::mutex> &lock, std::string_view record);
     void notify_space();
     static void prefetch_next(const shard &s); // shard lock held
-    void reserve_records(shard &s) const;      // shard lock held
+    void reserve_records(shard &s) const;      // shard lock held, its records full
     static std::size_t my_shard();
 
     limits limits_;
