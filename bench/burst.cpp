@@ -46,9 +46,9 @@ double thread_cpu_ns() {
 }
 
 struct producer_result {
-    double loop_ns = 0;          // the thread's whole loop
-    double cpu_ns = 0;           // the CPU time the thread's loop took: what other processes do not change
-    std::vector<float> call_ns;  // --per-call: one sample per call, timer subtracted
+    double loop_ns = 0;         // the thread's whole loop
+    double cpu_ns = 0;          // the CPU time the thread's loop took: what other processes do not change
+    std::vector<float> call_ns; // --per-call: one sample per call, timer subtracted
 };
 
 } // namespace
@@ -155,7 +155,8 @@ int main(int argc, char **argv) {
     std::printf("bench_burst: %ld events, 5 properties, %d producer thread%s, %s, spool %s, worker_nice %d\n", events,
                 threads, threads == 1 ? "" : "s", per_call ? "each call timed" : "loop timed as a whole",
                 spool.empty() ? "off" : spool.c_str(), worker_nice >= 0 ? worker_nice : config{}.worker_nice);
-    std::printf("  created, tracked, closed:  %.3f s  (%.0f events/s)\n", total_s, static_cast<double>(events) / total_s);
+    std::printf("  created, tracked, closed:  %.3f s  (%.0f events/s)\n", total_s,
+                static_cast<double>(events) / total_s);
     std::printf("  calls:                     %.3f s  (%.0f calls/s aggregate), mean call cost %.0f ns%s\n", calls_s,
                 static_cast<double>(events) / calls_s, mean_call_ns, per_call ? " (with the timer's clock reads)" : "");
     std::printf("  CPU time of the calls:     %.0f ns per call (the producers' own CPU time: time other processes\n"
@@ -179,10 +180,11 @@ int main(int argc, char **argv) {
                 static_cast<unsigned long long>(st.returned), static_cast<unsigned long long>(st.spool_left),
                 undelivered.size());
     std::printf("  peak RSS:                  %.1f MiB\n", static_cast<double>(rss) / 1024.0);
-    std::printf("result events_per_s=%.0f calls_per_s=%.0f mean_call_ns=%.1f cpu_call_ns=%.1f rss_kib=%ld delivered=%llu "
-                "dropped=%llu",
-                static_cast<double>(events) / total_s, static_cast<double>(events) / calls_s, mean_call_ns, mean_cpu_ns, rss,
-                static_cast<unsigned long long>(st.delivered), static_cast<unsigned long long>(st.dropped));
+    std::printf(
+        "result events_per_s=%.0f calls_per_s=%.0f mean_call_ns=%.1f cpu_call_ns=%.1f rss_kib=%ld delivered=%llu "
+        "dropped=%llu",
+        static_cast<double>(events) / total_s, static_cast<double>(events) / calls_s, mean_call_ns, mean_cpu_ns, rss,
+        static_cast<unsigned long long>(st.delivered), static_cast<unsigned long long>(st.dropped));
     if (per_call) std::printf(" worst_p999_ns=%.0f", worst_p999);
     std::printf("\n");
     return st.delivered == static_cast<unsigned long long>(events) ? 0 : 1;

@@ -44,9 +44,9 @@ volatile std::sig_atomic_t stop = 0;
 
 struct connection {
     int fd = -1;
-    std::string in;       // bytes received, not yet consumed from `pos`
-    std::size_t pos = 0;  // start of the next request in `in`
-    std::string out;      // response bytes not yet written
+    std::string in;      // bytes received, not yet consumed from `pos`
+    std::size_t pos = 0; // start of the next request in `in`
+    std::string out;     // response bytes not yet written
     bool close_after = false;
     bool writing = false; // registered for EPOLLOUT
 };
@@ -243,7 +243,7 @@ int main(int argc, char **argv) {
             }
         }
     }
-    std::fprintf(stderr, "bench_receiver: requests %llu, events %llu, unique %llu, duplicates %llu\n",
-                 totals.requests, totals.events, totals.unique, totals.duplicates);
+    std::fprintf(stderr, "bench_receiver: requests %llu, events %llu, unique %llu, duplicates %llu\n", totals.requests,
+                 totals.events, totals.unique, totals.duplicates);
     return 0;
 }

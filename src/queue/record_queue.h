@@ -109,10 +109,10 @@ private:
         std::size_t bytes = 0;          // of the records from head on
         std::vector<text_buffer> spare; // recycled buffers
     };
-    static constexpr std::size_t max_spare_capacity = 4096; // bigger buffers are freed
-    static constexpr std::size_t max_pooled = 8192;         // buffers kept: the pool stays bounded
-    static constexpr std::size_t refill = 64;               // taken from the pool at once
-    static constexpr std::size_t max_prefetch_bytes = 512;  // of the next buffer: a usual event
+    static constexpr std::size_t max_spare_capacity = 4096;                   // bigger buffers are freed
+    static constexpr std::size_t max_pooled = 8192;                           // buffers kept: the pool stays bounded
+    static constexpr std::size_t refill = 64;                                 // taken from the pool at once
+    static constexpr std::size_t max_prefetch_bytes = 512;                    // of the next buffer: a usual event
     static constexpr std::size_t max_reserved_records = std::size_t{1} << 17; // per vector, at once
 
     bool reserve(std::size_t bytes); // takes budget for one record, or false
