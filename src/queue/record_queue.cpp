@@ -37,17 +37,6 @@ SEGLOG_INLINE void record_queue::prefetch_next(const shard &s) {
     if (s.records.size() < s.records.capacity()) __builtin_prefetch(s.records.data() + s.records.size(), 1, 3);
 }
 
-// A shard's records that fill their vector get room for the whole event budget at once instead
-// of doubling: in a burst the worker does not keep up with (a cold start), doubling moves every
-// queued record at each step and faults in fresh memory for each copy, on the caller.
-// The room is address space: its pages are touched as records are pushed, so the resident
-// memory follows the queue as before.
-// Out of line: the call pays only the size check.
-__attribute__((noinline)) void record_queue::reserve_records(shard &s) const {
-    const std::size_t room = std::min(limits_.max_events, max_reserved_records);
-    if (s.records.capacity() < room) s.records.reserve(room);
-}
-
 std::size_t record_queue::my_shard() {
     static std::atomic<std::size_t> next{0};
     thread_local const std::size_t index = next.fetch_add(1, std::memory_order_relaxed) % shard_count;
@@ -257,7 +246,6 @@ record_queue::push_result record_queue::push(std::string_view record) {
         r.spool_failed_anew = a == spool::append_result::failed;
     }
     const std::uint64_t seq = next_seq_.fetch_add(1);
-    if (__builtin_expect(s.records.size() == s.records.capacity(), 0)) reserve_records(s);
     s.records.push_back({std::move(buffer), seq, std::move(spooled)});
     prefetch_next(s);
     s.bytes += bytes;

@@ -109,11 +109,10 @@ private:
         std::size_t bytes = 0;          // of the records from head on
         std::vector<text_buffer> spare; // recycled buffers
     };
-    static constexpr std::size_t max_spare_capacity = 4096;                   // bigger buffers are freed
-    static constexpr std::size_t max_pooled = 8192;                           // buffers kept: the pool stays bounded
-    static constexpr std::size_t refill = 64;                                 // taken from the pool at once
-    static constexpr std::size_t max_prefetch_bytes = 512;                    // of the next buffer: a usual event
-    static constexpr std::size_t max_reserved_records = std::size_t{1} << 17; // per vector, at once
+    static constexpr std::size_t max_spare_capacity = 4096; // bigger buffers are freed
+    static constexpr std::size_t max_pooled = 8192;         // buffers kept: the pool stays bounded
+    static constexpr std::size_t refill = 64;               // taken from the pool at once
+    static constexpr std::size_t max_prefetch_bytes = 512;  // of the next buffer: a usual event
 
     bool reserve(std::size_t bytes); // takes budget for one record, or false
     void unreserve(std::size_t bytes);
@@ -124,7 +123,6 @@ private:
     text_buffer copy_record(shard &s, std::unique_lock<std::mutex> &lock, std::string_view record);
     void notify_space();
     static void prefetch_next(const shard &s); // shard lock held
-    void reserve_records(shard &s) const;      // shard lock held, its records full
     static std::size_t my_shard();
 
     limits limits_;
