@@ -17,6 +17,10 @@
 //                      [--worker-nice N] [--off-calls 100000000] [--properties flat|nested|nested-json]
 //                      [--only up|down|2t|2t-down|async|async-down|spdlog|off|paired] [--spool DIR]
 //                      [--scope] [--plan FILE] [--plugin]
+//                      [--threads N]
+//
+// --threads N: only N producer threads, sync logger, collector up, and each thread's own
+// percentiles beside the whole (bench/burst.sh's thread scaling: 1, 2, 4, 8).
 //
 // --scope: each producer thread opens one seglog::scoped_context of two members first, so every
 // event also merges them (the figure beside the default run is the cost of a scope).
@@ -52,10 +56,11 @@ struct options {
     int worker_nice = -1;    // --worker-nice N; -1: the config's default
     int warmup_bursts = 200; // first-use growth of per-thread buffers, connection set-up
     property_set props = property_set::flat;
-    std::string spool_dir; // --spool DIR: each run's client keeps a durable spool under DIR
-    bool scope = false;    // --scope: each producer thread tracks inside a scoped_context of two members
-    std::string plan;      // --plan FILE: a tracking plan every event is checked against
-    // --plugin: one before plugin (sample_event keeping every event) in the config
+    std::string spool_dir;   // --spool DIR: each run's client keeps a durable spool under DIR
+    bool scope = false;      // --scope: each producer thread tracks inside a scoped_context of two members
+    std::string plan;        // --plan FILE: a tracking plan every event is checked against
+    bool per_thread = false; // --threads N: print each thread's percentiles too
+    bool plugin = false;     // --plugin: one before plugin (sample_event keeping every event) in the config
 };
 
 double timer_ns = 0; // median cost of an empty now()..now() bracket
@@ -217,6 +222,9 @@ void run(const char *label, bool async, int threads, bool collector_up, const op
     for (auto &t : ts) t.join();
     std::vector<double> all;
     for (auto &r : results) all.insert(all.end(), r.begin(), r.end());
+    std::vector<bench::percentiles> each;
+    if (o.per_thread)
+        for (auto &r : results) each.push_back(bench::summarize(r));
     const auto p = bench::summarize(all);
     auto client = segment_client(*demux);
     // An async logger's queue may still hold records: shutting its pool down drains it.
@@ -227,6 +235,9 @@ void run(const char *label, bool async, int threads, bool collector_up, const op
                 "delivered %llu, dropped %llu)\n",
                 label, p.p50, p.p99, p.p999, p.max, all.size(), unit(o), static_cast<unsigned long long>(st.accepted),
                 static_cast<unsigned long long>(st.delivered), static_cast<unsigned long long>(st.dropped));
+    for (std::size_t t = 0; t < each.size(); ++t)
+        std::printf("  thread %-38zu p50 %6.0f ns  p99 %6.0f ns  p99.9 %6.0f ns  max %8.0f ns\n", t, each[t].p50,
+                    each[t].p99, each[t].p999, each[t].max);
     if (paired) {
         const auto r = bench::summarize(reference);
         std::printf("%-46s p50 %6.0f ns  p99 %6.0f ns  p99.9 %6.0f ns  max %8.0f ns  (%zu %s)\n",
@@ -310,6 +321,15 @@ int main(int argc, char **argv) {
                 o.worker_nice >= 0 ? o.worker_nice : config{}.worker_nice, timer_ns);
     if (!o.spool_dir.empty()) std::printf("durable spool under %s\n", o.spool_dir.c_str());
     if (!o.plan.empty()) std::printf("tracking plan %s (plan_violations=warn)\n", o.plan.c_str());
+    const int threads = std::stoi(bench::arg(argc, argv, "--threads", "0"));
+    if (threads > 0) {
+        o.per_thread = true;
+        const std::string label = std::to_string(threads) + (threads == 1 ? " thread" : " threads") +
+                                  ", sync logger, collector up";
+        run(label.c_str(), false, threads, true, o);
+        std::printf("peak RSS %ld KiB\n", bench::peak_rss_kib());
+        return 0;
+    }
     if (want("up")) run("1 thread, sync logger, collector up", false, 1, true, o);
     if (want("down")) run("1 thread, sync logger, collector down", false, 1, false, o);
     if (want("2t")) run("2 threads, sync logger, collector up", false, 2, true, o);

@@ -6,7 +6,8 @@
 #
 # The build dir is configured as a release build if it does not exist yet:
 #   meson setup build-perf --buildtype=release -Db_ndebug=true -Dtests=true -Dexamples=false
-# Environment: EVENTS (default 1000000) for the delivery runs, QUICK=1 for a short smoke run.
+# Environment: EVENTS (default 1000000) for the delivery runs, QUICK=1 for a short smoke run,
+# NODE=0 to run bench/burst.sh without @segment/analytics-node (it needs npm and its registry).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -99,6 +100,13 @@ run "4a. Slow link (collector answers after 100 ms), recommended settings" \
     --flush-at 2500 --max-in-flight 8
 run "4b. Slow link (collector answers after 100 ms), default settings" \
     "$b/bench_delivery" --events "$((events / 4))" --overflow block --block-timeout-ms 60000 --delay-ms 100
+
+# A cold 100k-event burst beside @segment/analytics-node against one receiver whose
+# ceiling is measured in the same run, the cold call against the steady state, 1-8 producer
+# threads, the spool on and off. NODE=0 skips the Node side (no npm registry).
+shown="bench/burst.sh" \
+    run "7. Cold burst: seglog beside @segment/analytics-node 3.1.0, one receiver; threads; spool on and off" \
+    env -u EVENTS "$here/burst.sh" "$build" # its own 100,000 events
 
 shown="bench/compile_time.sh ${compile_runs}" \
     run "6. Compile time: <seglog/seglog.h> next to <spdlog/spdlog.h>" "$here/compile_time.sh" "$compile_runs"

@@ -16,6 +16,10 @@ fi
 [ "${SEGLOG_WITH_FUZZ:-0}" = 1 ] && packages+=(clang libfuzzer-14-dev libclang-rt-14-dev)
 [ "${SEGLOG_WITH_LINT:-0}" = 1 ] && packages+=(clang-tidy cppcheck)
 [ "${SEGLOG_WITH_FORMAT:-0}" = 1 ] && packages+=(clang-format)
+if [ "${SEGLOG_WITH_BENCH:-0}" = 1 ]; then # bench/burst.sh: wrk, /usr/bin/time, npm for analytics-node
+    packages+=(wrk time curl)
+    command -v npm >/dev/null 2>&1 || packages+=(nodejs npm) # a node from elsewhere brings its own npm
+fi
 [ "${SEGLOG_WITH_WRAPS:-0}" = 1 ] && packages+=(ca-certificates)  # https downloads of the wraps
 missing=()
 for p in "${packages[@]}"; do
