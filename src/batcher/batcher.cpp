@@ -449,8 +449,10 @@ void batcher::fill_batches(worker_state &w, std::vector<queued_record> &incoming
                            bool stopping) {
     // A batch is dated from its first event's arrival, not from when the worker saw it. The
     // note may be stale (from an earlier drain): then the batch goes early, never late.
-    const clock::time_point arrived = std::min(now, clock::time_point(clock::duration(
-                                                        first_arrival_.load(std::memory_order_relaxed))));
+    // No note yet (0): the worker took the client's first record before its caller stored one;
+    // dating the batch from the clock's epoch would seal it at once.
+    const clock::rep noted = first_arrival_.load(std::memory_order_relaxed);
+    const clock::time_point arrived = noted ? std::min(now, clock::time_point(clock::duration(noted))) : now;
     for (auto &r : incoming) {
         if (gate_ && !admit(r)) continue;
         const std::size_t n = w.current.records.size();
