@@ -76,6 +76,13 @@ inline compile_command reference_command() {
             if (w == "-MQ" || w == "-MF" || w == "-o" || w == "-c") ++i; // and their argument
             else if (w != "-MD" && w.rfind("-fdiagnostics-color", 0) != 0) c.args.push_back(w);
         }
+        // A compiler launcher (meson puts ccache first when it finds it) is not the compiler:
+        // dropped, so that args[0] is the compiler a test may swap for another.
+        if (!c.args.empty()) {
+            const std::string &first = c.args.front();
+            const std::string name = first.substr(first.find_last_of('/') + 1);
+            if (name == "ccache" || name == "sccache") c.args.erase(c.args.begin());
+        }
         return c;
     }
     FAIL("no compile command for " << reference << " in " SEGLOG_BUILD_ROOT "/compile_commands.json");
