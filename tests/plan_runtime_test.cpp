@@ -166,28 +166,38 @@ TEST_CASE("identify meets rules.identify, every event rules.global") {
     p.check_books();
 }
 
-TEST_CASE("through the macros: the segment and file destinations both apply the plan") {
-    two_destinations d;
-    temp_dir dir{"seglog-plan"};
-    d.cfg.tracking_plan = dir.write("plan.json", shop_plan);
-    d.cfg.plan_violations = seglog::plan_mode::drop;
-    error_capture call_site; // the file destination reports to the process-wide handler
-    d.attach();
-    SEGLOG_LOGGER_TRACK(d.logger, seglog::user("u-1"), "Order Completed", {{"order_id", "o-1"}});
-    SEGLOG_LOGGER_TRACK(d.logger, seglog::user("u-1"), "Order Completed", {{"order_id", 5}});
-    SEGLOG_LOGGER_TRACK(d.logger, seglog::user("u-1"), "Refund Issued", {{"order_id", "o-1"}});
-    const auto events = d.events(); // the same events in the file and at the collector
-    REQUIRE(events.size() == 1);
-    CHECK(events[0]["properties"]["order_id"] == "o-1");
-    const auto s = d.client().stats();
-    CHECK(s.plan_violations == 1);
-    CHECK(s.unplanned_events == 1);
-    const auto errors = call_site.errors();
-    REQUIRE(errors.size() == 2);
-    CHECK(errors[0].code == reason::plan_violation);
-    CHECK(errors[0].message.find("/properties/order_id: type") != std::string::npos);
-    CHECK(errors[1].code == reason::unplanned_event);
-    CHECK(errors[1].event_name == "Refund Issued");
+TEST_CASE("through the macros: the segment and file destinations both apply the plan, in each mode") {
+    struct mode_case {
+        seglog::plan_mode mode;
+        std::size_t sent, reports;
+    };
+    for (const mode_case m : {mode_case{seglog::plan_mode::drop, 1, 2}, mode_case{seglog::plan_mode::warn, 3, 2},
+                              mode_case{seglog::plan_mode::allow, 3, 0}}) {
+        CAPTURE(static_cast<int>(m.mode));
+        two_destinations d;
+        temp_dir dir{"seglog-plan"};
+        d.cfg.tracking_plan = dir.write("plan.json", shop_plan);
+        d.cfg.plan_violations = m.mode;
+        error_capture call_site; // the file destination reports to the process-wide handler
+        d.attach();
+        SEGLOG_LOGGER_TRACK(d.logger, seglog::user("u-1"), "Order Completed", {{"order_id", "o-1"}});
+        SEGLOG_LOGGER_TRACK(d.logger, seglog::user("u-1"), "Order Completed", {{"order_id", 5}});
+        SEGLOG_LOGGER_TRACK(d.logger, seglog::user("u-1"), "Refund Issued", {{"order_id", "o-1"}});
+        const auto events = d.events(); // the same events in the file and at the collector
+        REQUIRE(events.size() == m.sent);
+        CHECK(events[0]["properties"]["order_id"] == "o-1");
+        const auto s = d.client().stats();
+        CHECK(s.plan_violations == (m.reports ? 1 : 0));
+        CHECK(s.unplanned_events == (m.reports ? 1 : 0));
+        CHECK(s.failed == 3 - m.sent);
+        const auto errors = call_site.errors();
+        REQUIRE(errors.size() == m.reports);
+        if (!m.reports) continue;
+        CHECK(errors[0].code == reason::plan_violation);
+        CHECK(errors[0].message.find("/properties/order_id: type") != std::string::npos);
+        CHECK(errors[1].code == reason::unplanned_event);
+        CHECK(errors[1].event_name == "Refund Issued");
+    }
 }
 
 TEST_CASE("a file destination with warn writes the event and reports it") {
