@@ -52,4 +52,17 @@ inline double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// The median cost of an empty steady_clock::now()..now() bracket, in ns: what a timed interval
+// subtracts so that it counts the work alone.
+inline double timer_median_ns() {
+    std::vector<double> v;
+    v.reserve(100000);
+    for (int i = 0; i < 100000; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto t1 = std::chrono::steady_clock::now();
+        v.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
+    }
+    return summarize(v).p50;
+}
+
 } // namespace seglog::bench

@@ -28,17 +28,6 @@ using clk = std::chrono::steady_clock;
 
 namespace {
 
-double median_timer_ns() {
-    std::vector<double> v;
-    v.reserve(100000);
-    for (int i = 0; i < 100000; ++i) {
-        const auto t0 = clk::now();
-        const auto t1 = clk::now();
-        v.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
-    }
-    return bench::summarize(v).p50;
-}
-
 double thread_cpu_ns() {
     timespec ts{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -69,7 +58,7 @@ int main(int argc, char **argv) {
         std::fprintf(stderr, "bench_burst: --events and --threads take positive numbers\n");
         return 2;
     }
-    const double timer_ns = per_call ? median_timer_ns() : 0.0;
+    const double timer_ns = per_call ? bench::timer_median_ns() : 0.0;
 
     config cfg;
     cfg.write_key = "bench-key-000000000000";
@@ -109,25 +98,13 @@ int main(int argc, char **argv) {
             const auto l0 = clk::now();
             const double cpu0 = thread_cpu_ns();
             for (long n = first; n < last; ++n) {
-                if (per_call) {
-                    const auto c0 = clk::now();
-                    SEGLOG_LOGGER_TRACK(logger, who, "Order Completed",
-                                        {{"order_id", "o-12345"},
-                                         {"revenue", 42.5},
-                                         {"items", n},
-                                         {"gift", false},
-                                         {"currency", "EUR"}});
-                    const auto c1 = clk::now();
+                const auto c0 = per_call ? clk::now() : clk::time_point{};
+                SEGLOG_LOGGER_TRACK(
+                    logger, who, "Order Completed",
+                    {{"order_id", "o-12345"}, {"revenue", 42.5}, {"items", n}, {"gift", false}, {"currency", "EUR"}});
+                if (per_call)
                     r.call_ns.push_back(static_cast<float>(
-                        std::max(0.0, std::chrono::duration<double, std::nano>(c1 - c0).count() - timer_ns)));
-                } else {
-                    SEGLOG_LOGGER_TRACK(logger, who, "Order Completed",
-                                        {{"order_id", "o-12345"},
-                                         {"revenue", 42.5},
-                                         {"items", n},
-                                         {"gift", false},
-                                         {"currency", "EUR"}});
-                }
+                        std::max(0.0, std::chrono::duration<double, std::nano>(clk::now() - c0).count() - timer_ns)));
             }
             r.cpu_ns = thread_cpu_ns() - cpu0;
             r.loop_ns = std::chrono::duration<double, std::nano>(clk::now() - l0).count();

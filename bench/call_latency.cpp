@@ -65,17 +65,6 @@ struct options {
 
 double timer_ns = 0; // median cost of an empty now()..now() bracket
 
-double measure_timer() {
-    std::vector<double> v;
-    v.reserve(100000);
-    for (int i = 0; i < 100000; ++i) {
-        const auto t0 = clk::now();
-        const auto t1 = clk::now();
-        v.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count());
-    }
-    return bench::summarize(v).p50;
-}
-
 // Runs `call` in bursts with a pause after each, and returns the cost (ns) per call, timer
 // overhead subtracted. --timing burst (default): each burst is timed as a whole and counts
 // as one sample of (burst time / burst size), the per-call cost a request handler pays.
@@ -308,7 +297,7 @@ int main(int argc, char **argv) {
     const std::string only = bench::arg(argc, argv, "--only", "");
     auto want = [&](const char *name) { return only.empty() || only == name; };
     seglog::set_error_handler([](const error &) {}); // counted in stats; not printed mid-run
-    timer_ns = measure_timer();
+    timer_ns = bench::timer_median_ns();
     std::printf("SEGLOG_TRACK, %s%s, %d bursts of %d calls, %lld us pause; %s, worker_nice %d, timer %.1f ns "
                 "subtracted\n",
                 o.props == property_set::flat     ? "5 properties (2 strings, double, integer, bool)"
