@@ -42,7 +42,7 @@ struct stats {
     std::uint64_t spool_events = 0;    // records in the spool now, not settled
     std::uint64_t spool_bytes = 0;     // bytes of the spool's segment files now
     std::uint64_t spool_recovered = 0; // events recovered from the spool at start (counted in accepted)
-    std::uint64_t spool_trimmed = 0;   // segment files removed, all their records settled
+    std::uint64_t spool_trimmed = 0;   // segments whose records were all settled: removed or reused
     std::uint64_t spool_corrupt = 0;   // records skipped at recovery: checksum, length or commit word wrong
     std::uint64_t spool_unspooled = 0; // events accepted in memory only: the spool could not take them
     std::uint64_t spool_left = 0;      // events close() left in the spool for the next start

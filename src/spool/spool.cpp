@@ -25,6 +25,13 @@ std::string errno_text(int e) { return std::strerror(e); }
 // must not pay an open() per event.
 constexpr std::chrono::seconds segment_retry_delay{1};
 
+// A segment the caller opens itself (none was ready: the first of a shard, or a worker behind)
+// is small, its pages faulted in one at a time as they are first written; it asks the worker
+// for a full one at once.
+constexpr std::size_t first_segment_bytes = 64u << 10;
+
+const std::size_t page_bytes = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+
 } // namespace
 
 spool_extend_fn spool_extend = default_extend;
@@ -108,7 +115,13 @@ void spool::close() {
         delete s;
     }
     segments_.clear();
-    for (auto &st : shards_) st.active = nullptr;
+    for (spool_segment *s : spares_) {
+        ::munmap(s->base, s->size);
+        ::unlink(s->path.c_str());
+        delete s;
+    }
+    spares_.clear();
+    for (auto &st : shards_) st.active = nullptr, st.standby.store(nullptr);
     file_bytes_.store(kept);
     if (lock_fd_ >= 0) ::close(lock_fd_); // releases the flock
     lock_fd_ = -1;
@@ -143,8 +156,8 @@ void spool::lock_dir() {
     }
 }
 
-spool_segment *spool::open_segment(std::size_t min_bytes, std::string &why) {
-    const std::size_t size = std::max(segment_bytes_, spool_align(min_bytes + segment_header_bytes));
+spool_segment *spool::open_segment(std::size_t bytes, std::size_t min_bytes, std::string &why, bool touch) {
+    const std::size_t size = std::max(bytes, spool_align(min_bytes + segment_header_bytes));
     const std::uint64_t number = next_number_.fetch_add(1);
     const std::string path = dir_ + "/" + spool_segment_name(number);
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -160,25 +173,40 @@ spool_segment *spool::open_segment(std::size_t min_bytes, std::string &why) {
         return nullptr;
     };
     if (const int e = spool_extend(fd, static_cast<off_t>(size))) return fail("extend", e);
-    // Populated now, at the one system call per segment: the appends then fault no page in.
-    void *map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+    // MAP_POPULATE maps a shared file's pages for reading only: the first write to each page
+    // still faults (the file system marks it dirty), which is why the worker prepares the
+    // segments it can ahead of use, faulting the pages in for writing and writing each once.
+    void *map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | (touch ? 0 : MAP_POPULATE), fd, 0);
     if (map == MAP_FAILED) return fail("map", errno);
     ::close(fd);
     ::madvise(map, size, MADV_DONTFORK); // a forked child must never write into the spool
+    if (touch) {
+#ifdef MADV_POPULATE_WRITE
+        ::madvise(map, size, MADV_POPULATE_WRITE); // Linux 5.14+; the writes below do it otherwise
+#endif
+        // A page first written by the process can cost microseconds more even when mapped
+        // (a virtual machine's host backing it): the worker pays that, not the caller.
+        auto *p = static_cast<volatile char *>(map);
+        for (std::size_t off = 0; off < size; off += page_bytes) p[off] = 0;
+    }
     auto *s = new spool_segment;
-    s->path = path;
-    s->number = number;
     s->base = static_cast<char *>(map);
     s->size = size;
+    file_bytes_.fetch_add(size);
+    start_segment(s, path, number);
+    return s;
+}
+
+void spool::start_segment(spool_segment *s, const std::string &path, std::uint64_t number) {
+    s->path = path;
+    s->number = number;
     s->used = segment_header_bytes;
     s->refs.store(1); // the appending shard's
     std::memcpy(s->base, segment_magic, 8);
     const std::uint32_t version = 1;
     std::memcpy(s->base + 8, &version, sizeof version);
-    file_bytes_.fetch_add(size);
     std::lock_guard<std::mutex> lock(mutex_);
     segments_.insert(s);
-    return s;
 }
 
 spool::append_result spool::append(std::size_t shard, std::string_view payload, spool_ref &out) {
@@ -186,21 +214,35 @@ spool::append_result spool::append(std::size_t shard, std::string_view payload, 
     const std::size_t need = spool_align(sizeof(spool_record_header) + payload.size());
     spool_segment *s = st.active;
     if (!s || s->used + need > s->size) {
-        const std::size_t size = std::max(segment_bytes_, spool_align(need + segment_header_bytes));
-        if (file_bytes_.load() + size > max_bytes_) return append_result::full;
-        if (std::chrono::steady_clock::now() < st.retry_after) return append_result::failed_again;
-        std::string why;
-        spool_segment *next = open_segment(need, why);
+        spool_segment *next = st.standby.exchange(nullptr, std::memory_order_acquire);
+        if (next && next->used + need > next->size) {
+            // Too small for this record: kept for the next switch, unless the worker has made
+            // another meanwhile.
+            spool_segment *empty = nullptr;
+            if (!st.standby.compare_exchange_strong(empty, next, std::memory_order_release)) release(next);
+            next = nullptr;
+        }
         if (!next) {
-            st.retry_after = std::chrono::steady_clock::now() + segment_retry_delay;
-            std::lock_guard<std::mutex> lock(mutex_);
-            last_error_ = why;
-            return append_result::failed;
+            const std::size_t bytes = s ? segment_bytes_ : std::min(segment_bytes_, first_segment_bytes);
+            const std::size_t size = std::max(bytes, spool_align(need + segment_header_bytes));
+            if (file_bytes_.load() + size > max_bytes_) return append_result::full;
+            if (std::chrono::steady_clock::now() < st.retry_after) return append_result::failed_again;
+            std::string why;
+            next = open_segment(bytes, need, why, false);
+            if (!next) {
+                st.retry_after = std::chrono::steady_clock::now() + segment_retry_delay;
+                std::lock_guard<std::mutex> lock(mutex_);
+                last_error_ = why;
+                return append_result::failed;
+            }
+            st.wants_standby.store(true, std::memory_order_relaxed);
         }
         st.active = next;
         if (s) release(s); // sealed: nothing more is appended to it
         s = next;
     }
+    const std::size_t half = s->size / 2;
+    if (s->used <= half && s->used + need > half) st.wants_standby.store(true, std::memory_order_relaxed);
     auto *h = reinterpret_cast<spool_record_header *>(s->base + s->used);
     const std::uint64_t stamp = next_stamp_.fetch_add(1, std::memory_order_relaxed);
     h->length = static_cast<std::uint32_t>(payload.size());
@@ -214,6 +256,26 @@ spool::append_result spool::append(std::size_t shard, std::string_view payload, 
     events_.fetch_add(1, std::memory_order_relaxed);
     out = spool_ref(s, h);
     return append_result::ok;
+}
+
+void spool::prepare_segments() {
+    for (auto &st : shards_) {
+        if (!st.wants_standby.load(std::memory_order_relaxed) || st.standby.load(std::memory_order_relaxed)) continue;
+        // Within the bound only: a shard that finds no segment ready opens its own, or is full.
+        if (file_bytes_.load() + segment_bytes_ > max_bytes_) return;
+        const auto now = std::chrono::steady_clock::now();
+        if (now < prepare_retry_after_) return;
+        spool_segment *s = reuse_spare();
+        std::string why;
+        if (!s) s = open_segment(segment_bytes_, 0, why, true);
+        if (!s) {
+            // The shard meets the same trouble when it needs the segment, and reports it.
+            prepare_retry_after_ = now + segment_retry_delay;
+            return;
+        }
+        st.wants_standby.store(false, std::memory_order_relaxed);
+        st.standby.store(s, std::memory_order_release);
+    }
 }
 
 void spool::settle(spool_ref &r) noexcept {
@@ -230,15 +292,45 @@ void spool::release(spool_segment *s) noexcept {
 }
 
 void spool::retire(spool_segment *s) noexcept {
+    trimmed_.fetch_add(1, std::memory_order_relaxed);
     {
         std::lock_guard<std::mutex> lock(mutex_);
         segments_.erase(s);
+        if (s->size == segment_bytes_ && spares_.size() < max_spares && file_bytes_.load() <= max_bytes_ / 2) {
+            spares_.push_back(s);
+            return;
+        }
     }
+    remove(s);
+}
+
+void spool::remove(spool_segment *s) noexcept {
     ::munmap(s->base, s->size);
     ::unlink(s->path.c_str());
     file_bytes_.fetch_sub(s->size);
-    trimmed_.fetch_add(1, std::memory_order_relaxed);
     delete s;
+}
+
+spool_segment *spool::reuse_spare() {
+    spool_segment *s = nullptr;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (spares_.empty()) return nullptr;
+        s = spares_.back();
+        spares_.pop_back();
+    }
+    // Cleared from its start: a kill midway leaves a segment whose first record (or magic) is
+    // zero, which the next start removes without a report. Then it takes the next number, so
+    // that the names still rise with the order segments are written in.
+    std::memset(s->base, 0, s->size);
+    const std::uint64_t number = next_number_.fetch_add(1);
+    const std::string path = dir_ + "/" + spool_segment_name(number);
+    if (::rename(s->path.c_str(), path.c_str()) != 0) {
+        remove(s); // the directory went: the caller meets it and reports
+        return nullptr;
+    }
+    start_segment(s, path, number);
+    return s;
 }
 
 void spool::sync() {

@@ -116,6 +116,11 @@ public:
     void settle(spool_ref &r) noexcept;
     // Writes the mapped pages of every segment to the disk (msync).
     void sync();
+    // The worker: makes the next segment ready for each shard that asked for one, its pages
+    // already written once, so that the caller's copies into it fault nothing in: a segment
+    // whose records were all settled, cleared and renamed, or a new one whose pages it touches.
+    // A shard asks when its segment is half written; without one ready, it opens its own.
+    void prepare_segments();
     // The message of the last failed append (under the lock of the shard that failed).
     std::string last_error() const;
 
@@ -134,26 +139,39 @@ private:
     struct shard_state {
         spool_segment *active = nullptr;
         std::chrono::steady_clock::time_point retry_after{}; // after a failed segment
+        std::atomic<spool_segment *> standby{nullptr};       // made ready by the worker
+        std::atomic<bool> wants_standby{false};              // set by the shard, cleared by the worker
     };
     void lock_dir();
     void recover(spool_recovery_report &r);
-    spool_segment *open_segment(std::size_t min_bytes, std::string &why);
+    // `touch`: every page faulted in for writing and written once (the worker's standby);
+    // otherwise the pages are only mapped for reading (the caller's own).
+    spool_segment *open_segment(std::size_t bytes, std::size_t min_bytes, std::string &why, bool touch);
     spool_segment *map_existing(const std::string &path, std::uint64_t number, std::string &why);
-    void release(spool_segment *s) noexcept; // one reference fewer; the last one removes the segment
-    void retire(spool_segment *s) noexcept;
+    void release(spool_segment *s) noexcept; // one reference fewer; the last one retires the segment
+    void retire(spool_segment *s) noexcept;  // kept as a spare for reuse, or unmapped and removed
+    spool_segment *reuse_spare();            // a spare cleared and renamed, or null
+    void start_segment(spool_segment *s, const std::string &path, std::uint64_t number); // header, refs, listed
+    void remove(spool_segment *s) noexcept;
 
     std::string dir_;
     std::size_t max_bytes_;
     std::size_t segment_bytes_;
     int lock_fd_ = -1;
     std::vector<shard_state> shards_;
+    std::chrono::steady_clock::time_point prepare_retry_after_{}; // the worker's
     std::atomic<std::uint64_t> next_number_{1};
     std::atomic<std::uint64_t> next_stamp_{1};
     std::atomic<std::uint64_t> events_{0};
     std::atomic<std::uint64_t> file_bytes_{0};
     std::atomic<std::uint64_t> trimmed_{0};
-    mutable std::mutex mutex_; // segments_, last_error_
+    mutable std::mutex mutex_; // segments_, spares_, last_error_
     std::set<spool_segment *> segments_;
+    // Segments whose records are all settled, kept mapped (their pages written once) for the
+    // worker to reuse; counted in file_bytes_, at most max_spares, only while the spool is at
+    // most half full.
+    std::vector<spool_segment *> spares_;
+    static constexpr std::size_t max_spares = 2;
     std::string last_error_;
 };
 
