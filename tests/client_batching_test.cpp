@@ -58,6 +58,23 @@ std::map<long, thread_info> threads_now() {
     return out;
 }
 
+// The nice value of the client's worker thread, the one thread not there before it started
+// (-100 while it has not named itself yet); the callers' threads must keep theirs.
+int worker_nice_now(const std::map<long, thread_info> &before) {
+    int nice = -100, workers = 0;
+    for (const auto &[tid, t] : threads_now()) {
+        auto it = before.find(tid);
+        if (it != before.end()) {
+            CHECK(t.nice == it->second.nice); // no thread of the caller's changed
+        } else if (t.name == "seglog-worker") {
+            ++workers;
+            nice = t.nice;
+        }
+    }
+    CHECK(workers <= 1);
+    return nice;
+}
+
 } // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -229,7 +246,8 @@ TEST_CASE("a batch is dated from its first event, not from when the worker saw i
     CHECK(waited < p.cfg.flush_interval + 500ms);
 }
 
-TEST_CASE("the worker thread, named seglog-worker, runs worker_nice below the caller; 0 leaves it alone") {
+TEST_CASE("the worker, named seglog-worker, keeps the caller's priority until its first events are delivered, "
+          "then runs worker_nice below; 0 leaves it alone") {
     collector c;
     const int base = ::getpriority(PRIO_PROCESS, 0);
     for (int worker_nice : {7, 0}) {
@@ -238,18 +256,30 @@ TEST_CASE("the worker thread, named seglog-worker, runs worker_nice below the ca
         auto cfg = segment_config(c);
         cfg.worker_nice = worker_nice;
         seglog::client cl(cfg);
+        REQUIRE(c.wait_for([&] { return worker_nice_now(before) != -100; }, k_bound));
+        CHECK(worker_nice_now(before) == base); // no event yet
         REQUIRE(cl.track(seglog::user("u-nice"), "Niced"));
-        REQUIRE(cl.flush(k_bound).complete); // the worker has run
-        int workers = 0;
-        for (const auto &[tid, t] : threads_now()) {
-            auto it = before.find(tid);
-            if (it != before.end()) {
-                CHECK(t.nice == it->second.nice); // no thread of the caller's changed
-            } else if (t.name == "seglog-worker") {
-                ++workers;
-                CHECK(t.nice == std::min(19, base + worker_nice));
-            }
-        }
-        CHECK(workers == 1);
+        REQUIRE(cl.flush(k_bound).complete);
+        const int lowered = std::min(19, base + worker_nice);
+        CHECK(c.wait_for([&] { return worker_nice_now(before) == lowered; }, k_bound));
     }
+}
+
+TEST_CASE("a first burst the collector does not answer lowers the worker after a second all the same") {
+    collector c;
+    c.set_default(reply::delayed(30s));
+    const int base = ::getpriority(PRIO_PROCESS, 0);
+    const auto before = threads_now();
+    auto cfg = segment_config(c);
+    cfg.worker_nice = 7;
+    seglog::client cl(cfg);
+    REQUIRE(cl.track(seglog::user("u-nice"), "Unanswered"));
+    CHECK_FALSE(cl.flush(10ms).complete);                                   // sends the batch
+    REQUIRE(c.wait_for([&] { return c.stats().in_flight == 1; }, k_bound)); // sent, not answered
+    const auto sent = std::chrono::steady_clock::now();
+    CHECK(c.wait_for([&] { return worker_nice_now(before) == std::min(19, base + 7); }, k_bound));
+    CHECK(std::chrono::steady_clock::now() - sent < 5s);
+    CHECK(c.stats().in_flight == 1); // still unanswered: the second, not the delivery, lowered it
+    c.stop();                        // the held request is reset; close() does not wait 30 s
+    cl.close(0ms);
 }

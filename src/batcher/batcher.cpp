@@ -70,7 +70,6 @@ void batcher::start() {
     state_->max_batch_bytes = cfg_.max_batch_bytes;
     worker_ = std::thread([this] {
         ::pthread_setname_np(::pthread_self(), "seglog-worker"); // as `top -H` and gdb show it
-        lower_priority();
         run();
     });
 }
@@ -84,6 +83,21 @@ void batcher::lower_priority() const {
     const int now = ::getpriority(PRIO_PROCESS, tid);
     if (errno != 0) return;
     (void)::setpriority(PRIO_PROCESS, tid, std::min(19, now + cfg_.worker_nice));
+}
+
+// A fresh client's first burst finds no buffer to recycle: a worker that falls behind leaves
+// the queue to grow into memory the callers fault in page by page. At the callers' priority
+// until it has caught up with that burst, the worker recycles buffers from the first batches;
+// it lowers itself then (raising it again would need a privilege), or after a second at most,
+// so that a service busy from its start still gets the worker_nice it asked for.
+void batcher::end_first_burst(worker_state &w, clock::time_point now, bool took) {
+    if (!w.first_burst) return;
+    if (took && w.first_taken == clock::time_point{}) w.first_taken = now;
+    if (w.first_taken == clock::time_point{}) return;
+    const bool caught_up = queue_.empty() && w.current.records.empty() && w.ready.empty() && w.in_flight.empty();
+    if (!caught_up && now - w.first_taken < first_burst_limit) return;
+    w.first_burst = false;
+    lower_priority();
 }
 
 void batcher::request_flush() noexcept {
@@ -515,6 +529,7 @@ milliseconds batcher::sleep_time(const worker_state &w, clock::time_point now, b
         (!w.ready.empty() || !w.parked.empty()))
         wake = std::min(wake, std::max(w.next_probe, w.rate_limited_until));
     if (stopping) wake = std::min(wake, close_deadline_);
+    if (w.first_burst && w.first_taken != clock::time_point{}) wake = std::min(wake, w.first_taken + first_burst_limit);
     if (cfg_.spool_sync.type == spool_sync_policy::kind::interval && queue_.attached_spool())
         wake = std::min(wake, std::max(w.next_sync, now));
     return wake > now ? std::chrono::ceil<milliseconds>(wake - now) : milliseconds{0};
@@ -534,6 +549,7 @@ void batcher::run() {
         const bool hold_queue = !stopping && now < w.paused_until;
         park_or_resume(w, hold_queue);
         if (!hold_queue) queue_.drain(incoming, stopping ? SIZE_MAX : drain_room(w));
+        const bool took = !incoming.empty();
         // A flush covers what the queue held when it was asked, which may take several drains.
         if (flush_now) w.flushing = true;
         fill_batches(w, incoming, now, w.flushing, stopping);
@@ -547,6 +563,7 @@ void batcher::run() {
             for (auto &b : w.ready) b.not_before = std::max(now, w.config_hold_until);
         }
         sync_spool(w, now);
+        if (spool *sp = queue_.attached_spool()) sp->prepare_segments();
         send_due(w, now);
         if (probe_due(w, now, stopping)) send_probe(w, now);
         publish_progress(w);
@@ -562,6 +579,7 @@ void batcher::run() {
         sleeping_.store(false, std::memory_order_seq_cst);
         now = clock::now();
         for (auto &r : responses) handle(w, r, now);
+        end_first_burst(w, now, took);
     }
     publish_progress(w);
 }

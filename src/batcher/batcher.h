@@ -113,10 +113,16 @@ private:
         clock::time_point next_probe{};
         bool probe_in_flight = false;
         clock::time_point next_sync{}; // spool_sync interval: when the spool is synced next
+        // Until the first events are all delivered (at most first_burst_limit after the first
+        // was taken), the worker keeps the caller's priority; then worker_nice applies.
+        bool first_burst = true;
+        clock::time_point first_taken{};
     };
+    static constexpr std::chrono::seconds first_burst_limit{1};
 
     void run();
     void lower_priority() const; // cfg.worker_nice, on the worker thread
+    void end_first_burst(worker_state &w, clock::time_point now, bool took);
     void fill_batches(worker_state &w, std::vector<queued_record> &incoming, clock::time_point now, bool flush_now,
                       bool stopping);
     // The tracking plan's check: false when the event is not to be sent (plan_violations=drop),
