@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <random>
 #include <stdexcept>
@@ -106,7 +107,7 @@ assess(const std::vector<ev::risk_assessment_completed_factors_item> &factors) {
     double score = 0;
     for (const auto &f : factors)
         if (f.present.value_or(true)) score += f.weight;
-    score = std::clamp(score, 0.0, 1.0);
+    score = std::round(std::clamp(score, 0.0, 1.0) * 100) / 100; // two decimals, as a clinician reads it
     const auto level = score < 0.3   ? ev::risk_assessment_completed_risk_level::low
                        : score < 0.7 ? ev::risk_assessment_completed_risk_level::medium
                                      : ev::risk_assessment_completed_risk_level::high;
