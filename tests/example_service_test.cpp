@@ -293,7 +293,7 @@ TEST_CASE("development: events in the local file and on the console; test: none 
     CHECK(c.request_count() == 0);
 }
 
-TEST_CASE("a configuration that cannot work stops the service at startup, with the reason") {
+TEST_CASE("a configuration that cannot work, or no tracking plan, stops the service at startup with the reason") {
     temp_dir dir("seglog-service");
     const tool_result r = run_tool(SEGLOG_SERVICE, {"--config", SEGLOG_SERVICE_CONFIG, "--env", "staging", "--port",
                                                     "0", "--log-file", dir / "health-service.log"});
@@ -301,6 +301,13 @@ TEST_CASE("a configuration that cannot work stops the service at startup, with t
     CHECK(r.status == 2);
     CHECK(contains(r.err, "health-service: seglog config:"));
     CHECK(contains(r.err, "staging"));
+
+    // Without the plan, nothing would say which properties are health data.
+    const tool_result no_plan = run_tool(SEGLOG_SERVICE, {"--config", SEGLOG_SERVICE_CONFIG, "--env", "development",
+                                                          "--port", "0", "--log-file", dir / "health-service.log"});
+    INFO(no_plan.text());
+    CHECK(no_plan.status == 2);
+    CHECK(contains(no_plan.err, "health-service: no tracking plan (--plan or SEGLOG_TRACKING_PLAN)"));
 }
 
 } // TEST_SUITE

@@ -110,6 +110,13 @@ int main(int argc, char **argv) {
     seglog::config cfg;
     try {
         cfg = read_config(o);
+        // The plan's x-phi marks are what say which properties are health data: without it,
+        // those events would not be kept to the covered destinations.
+        if (cfg.tracking_plan.empty() && !cfg.effective_destinations().empty()) {
+            std::fprintf(stderr, "health-service: no tracking plan (--plan or SEGLOG_TRACKING_PLAN): it says which "
+                                 "properties are health data, to be kept to covered destinations\n");
+            return 2;
+        }
         // Log lines: the console and a rotating file, written by spdlog's thread (an
         // async_logger). A full queue blocks the caller rather than dropping: an event record
         // travels in the same queue.
