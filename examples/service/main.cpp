@@ -20,10 +20,10 @@
 #include <spdlog/spdlog.h>
 
 #include <pthread.h>
-#include <signal.h>
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -102,6 +102,7 @@ int main(int argc, char **argv) {
     sigemptyset(&stop_signals);
     sigaddset(&stop_signals, SIGTERM);
     sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGUSR1); // ours: wakes the waiter when the server ends by itself
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     signal(SIGPIPE, SIG_IGN);
 
@@ -157,9 +158,12 @@ int main(int argc, char **argv) {
     std::atomic<bool> server_ended{false}, signalled{false};
     std::thread stopper([&] {
         int sig = 0;
-        sigwait(&stop_signals, &sig);
+        do {
+            sigwait(&stop_signals, &sig);
+        } while (sig == SIGUSR1 && !server_ended);
+        if (sig == SIGUSR1) return;
         signalled = true;
-        if (!server_ended) logger->info("{} received: no new requests, finishing those under way", strsignal(sig));
+        logger->info("{} received: no new requests, finishing those under way", strsignal(sig));
         // stop() before listen_after_bind() has begun would be lost: wait until the server runs.
         while (!server_ended && !server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
         server.stop();
@@ -168,7 +172,11 @@ int main(int argc, char **argv) {
     // no handler tracks anything.
     server.listen_after_bind();
     server_ended = true;
-    if (!signalled) pthread_kill(stopper.native_handle(), SIGTERM); // the server ended by itself: end the waiter too
+    const bool by_signal = signalled;
+    if (!by_signal) {
+        pthread_kill(stopper.native_handle(), SIGUSR1);
+        logger->error("the server stopped by itself");
+    }
     stopper.join();
 
     // Everything accepted is delivered or kept: spdlog's queue is drained into the sinks (events
@@ -188,5 +196,5 @@ int main(int argc, char **argv) {
     }
     keep_undelivered(returned, o.undelivered_file);
     std::printf("health-service: stopped\n");
-    return 0;
+    return by_signal ? 0 : 1;
 }
