@@ -61,6 +61,8 @@ struct service {
         proc.signal(SIGTERM);
         const auto status = proc.wait(k_bound);
         REQUIRE_MESSAGE(status.has_value(), "still running 30 s after SIGTERM\n" << proc.text());
+        // UBSan reports without changing the exit status (ASan's and LSan's do change it).
+        CHECK_MESSAGE(!contains(proc.err(), "runtime error:"), proc.err());
         return *status;
     }
 };
@@ -222,7 +224,6 @@ TEST_CASE("SIGTERM while a batch is in flight: the service waits for its answer 
     service s(dir, "production", production(c, dir));
     const auto want = drive(s, "f", 2);
     REQUIRE(c.wait_for([&] { return c.stats().in_flight > 0; }, k_bound));
-    CHECK(c.accepted_ids().empty());
 
     CHECK(s.stop() == 0);
     INFO(s.proc.text());
