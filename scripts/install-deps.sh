@@ -2,7 +2,8 @@
 # Installs what seglog needs to build, test and benchmark on Debian 12, when it is missing.
 set -euo pipefail
 packages=(meson ninja-build pkg-config g++ cmake libspdlog-dev libfmt-dev libcurl4-openssl-dev
-          nlohmann-json3-dev doctest-dev libcpp-httplib-dev zlib1g-dev libssl-dev
+          nlohmann-json3-dev doctest-dev zlib1g-dev libssl-dev
+          libcpp-httplib-dev  # HTTP server: the loopback collector (collector/), examples/service/
           libcli11-dev  # the command line's argument parsing (tools/)
           json-schema-test-suite)  # the official JSON Schema cases the plan suite runs
 # The live page's browser test (scripts/test.sh asks for it; tests/ui/run.sh installs the same
@@ -13,6 +14,7 @@ if [ "${SEGLOG_WITH_UI:-0}" = 1 ]; then
     command -v node >/dev/null || packages+=(nodejs)
     command -v npm >/dev/null || packages+=(npm)
 fi
+[ "${SEGLOG_WITH_DEMO:-0}" = 1 ] && packages+=(curl)  # scripts/demo-service.sh's traffic
 [ "${SEGLOG_WITH_FUZZ:-0}" = 1 ] && packages+=(clang libfuzzer-14-dev libclang-rt-14-dev)
 [ "${SEGLOG_WITH_LINT:-0}" = 1 ] && packages+=(clang-tidy cppcheck)
 [ "${SEGLOG_WITH_FORMAT:-0}" = 1 ] && packages+=(clang-format)
