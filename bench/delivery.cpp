@@ -11,10 +11,12 @@
 //
 //   bench_delivery [--events N] [--gzip] [--overflow block|drop_newest] [--flush-at N]
 //                  [--max-in-flight N] [--max-batch-bytes N] [--delay-ms N] [--block-timeout-ms N]
-//                  [--parse-bodies] [--worker-nice N] [--plan FILE]
+//                  [--parse-bodies] [--worker-nice N] [--plan FILE] [--spool DIR]
 //
 // --plan FILE: the client checks every event against this tracking plan on its worker
 // (plan_violations=warn; bench/plans/order.json describes the benchmark's event).
+// --spool DIR: every accepted event also goes to a durable spool in DIR (created; it must hold
+// nothing from an earlier run, or that is sent too).
 #include "collector.h"
 
 #include <seglog/seglog.h>
@@ -47,6 +49,7 @@ struct options {
     bool parse_bodies = false;
     int worker_nice = -1; // -1: the config's default
     std::string plan;     // --plan FILE
+    std::string spool;    // --spool DIR
 };
 
 [[noreturn]] void usage(const char *why) {
@@ -55,7 +58,7 @@ struct options {
         "bench_delivery: %s\n"
         "usage: bench_delivery [--events N] [--gzip] [--overflow block|drop_newest] "
         "[--flush-at N] [--max-in-flight N] [--max-batch-bytes N] [--delay-ms N] [--block-timeout-ms N] [--parse-bodies] "
-        "[--worker-nice N] [--plan FILE]\n",
+        "[--worker-nice N] [--plan FILE] [--spool DIR]\n",
         why);
     std::exit(2);
 }
@@ -92,6 +95,7 @@ options parse(int argc, char **argv) {
         else if (a == "--parse-bodies") o.parse_bodies = true;
         else if (a == "--worker-nice") o.worker_nice = nice_value(next());
         else if (a == "--plan") o.plan = next();
+        else if (a == "--spool") o.spool = next();
         else if (a == "--overflow") {
             const std::string v = next();
             if (v == "block") o.overflow = seglog::overflow_policy::block;
@@ -196,6 +200,7 @@ int main(int argc, char **argv) {
     if (opt.block_timeout_ms) cfg.block_timeout = std::chrono::milliseconds(opt.block_timeout_ms);
     if (opt.worker_nice >= 0) cfg.worker_nice = opt.worker_nice;
     cfg.tracking_plan = opt.plan;
+    cfg.spool_dir = opt.spool;
 
     auto logger = std::make_shared<spdlog::logger>("bench", std::make_shared<spdlog::sinks::null_sink_mt>());
     auto demux = seglog::attach(*logger, cfg);
@@ -244,6 +249,11 @@ int main(int argc, char **argv) {
                 static_cast<unsigned long long>(s.failed), static_cast<unsigned long long>(error_reports.load()));
     std::printf("  collector:        %zu unique, %zu duplicates, %zu requests, %zu connections\n", cs.unique,
                 cs.duplicates, cs.requests, cs.connections);
+    if (!opt.spool.empty())
+        std::printf("  spool:            %s: %llu recovered at start, %llu segments trimmed, %llu unspooled\n",
+                    opt.spool.c_str(), static_cast<unsigned long long>(s.spool_recovered),
+                    static_cast<unsigned long long>(s.spool_trimmed),
+                    static_cast<unsigned long long>(s.spool_unspooled));
     if (!opt.plan.empty())
         std::printf("  tracking plan:    %s: %llu violations, %llu unplanned\n", opt.plan.c_str(),
                     static_cast<unsigned long long>(s.plan_violations),
