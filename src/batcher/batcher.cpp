@@ -87,14 +87,16 @@ void batcher::lower_priority() const {
 
 // A fresh client's first burst finds no buffer to recycle: a worker that falls behind leaves
 // the queue to grow into memory the callers fault in page by page. At the callers' priority
-// until it has caught up with that burst, the worker recycles buffers from the first batches;
-// it lowers itself then (raising it again would need a privilege), or after a second at most,
-// so that a service busy from its start still gets the worker_nice it asked for.
+// until it has caught up with that burst (nothing left in the queue, every batch it sealed
+// sent), the worker recycles buffers from the first batches; it lowers itself then (raising it
+// again would need a privilege), or a second after it took the first event at most, so that a
+// service busy from its start still gets the worker_nice it asked for. A worker at the callers'
+// priority costs their tail latency, hence no longer than that.
 void batcher::end_first_burst(worker_state &w, clock::time_point now, bool took) {
     if (!w.first_burst) return;
     if (took && w.first_taken == clock::time_point{}) w.first_taken = now;
     if (w.first_taken == clock::time_point{}) return;
-    const bool caught_up = queue_.empty() && w.current.records.empty() && w.ready.empty() && w.in_flight.empty();
+    const bool caught_up = queue_.empty() && w.ready.empty();
     if (!caught_up && now - w.first_taken < first_burst_limit) return;
     w.first_burst = false;
     lower_priority();

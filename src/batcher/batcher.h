@@ -113,8 +113,8 @@ private:
         clock::time_point next_probe{};
         bool probe_in_flight = false;
         clock::time_point next_sync{}; // spool_sync interval: when the spool is synced next
-        // Until the first events are all delivered (at most first_burst_limit after the first
-        // was taken), the worker keeps the caller's priority; then worker_nice applies.
+        // Until the worker has caught up with the first events (at most first_burst_limit after
+        // it took the first), it keeps the callers' priority; then worker_nice applies.
         bool first_burst = true;
         clock::time_point first_taken{};
     };
