@@ -280,7 +280,7 @@ TEST_CASE("a worker that cannot catch up with its first events lowers itself a s
     REQUIRE(c.wait_for([&] { return c.stats().in_flight == 1; }, k_bound)); // one sent, two ready
     CHECK(c.wait_for([&] { return worker_nice_now(before) == std::min(19, base + 7); }, k_bound));
     CHECK(std::chrono::steady_clock::now() - first >= 900ms); // not caught up: the second did it
-    CHECK(c.stats().in_flight == 1); // still held: nothing was delivered
-    c.stop();                        // the held request is reset; close() does not wait 30 s
+    CHECK(c.stats().in_flight == 1);                          // still held: nothing was delivered
+    c.stop();                                                 // the held request is reset; close() does not wait 30 s
     cl.close(0ms);
 }
