@@ -265,7 +265,9 @@ TEST_CASE("the worker, named seglog-worker, keeps the caller's priority until it
     }
 }
 
-TEST_CASE("a worker that cannot catch up with its first events lowers itself a second after it took the first") {
+// Whether the worker catches up for a moment (its first batch sent before the next events
+// arrive, which a slow build can make happen) or not, it is lowered while its events wait.
+TEST_CASE("a worker whose first events wait behind a held request is lowered all the same, within a second") {
     collector c;
     c.set_default(reply::delayed(30s)); // the first batch is held; the others wait behind it
     const int base = ::getpriority(PRIO_PROCESS, 0);
@@ -275,12 +277,13 @@ TEST_CASE("a worker that cannot catch up with its first events lowers itself a s
     cfg.flush_at = 2;
     cfg.max_in_flight = 1;
     seglog::client cl(cfg);
-    const auto first = std::chrono::steady_clock::now();
     for (int i = 0; i < 6; ++i) REQUIRE(cl.track(seglog::user("u-nice"), "Behind"));
-    REQUIRE(c.wait_for([&] { return c.stats().in_flight == 1; }, k_bound)); // one sent, two ready
+    REQUIRE(c.wait_for([&] { return c.stats().in_flight == 1; }, k_bound)); // one sent, the rest behind it
     CHECK(c.wait_for([&] { return worker_nice_now(before) == std::min(19, base + 7); }, k_bound));
-    CHECK(std::chrono::steady_clock::now() - first >= 900ms); // not caught up: the second did it
-    CHECK(c.stats().in_flight == 1);                          // still held: nothing was delivered
-    c.stop();                                                 // the held request is reset; close() does not wait 30 s
+    CHECK(c.stats().in_flight == 1); // still held
+    const auto s = cl.stats();
+    CHECK(s.delivered == 0);
+    CHECK(s.queued_events + s.in_flight == 6); // none delivered, none dropped: the worker is behind
+    c.stop();                                  // the held request is reset; close() does not wait 30 s
     cl.close(0ms);
 }
