@@ -36,16 +36,16 @@ const std::string payload(400, 'x'); // an event's size: about 150 of them fill 
 spool::options one_shard(const std::string &dir) {
     spool::options o;
     o.dir = dir;
-    o.max_bytes = std::size_t{1} << 30; // 64 MiB segments at most: 4 MiB ones
+    o.max_bytes = std::size_t{1} << 30; // 4 MiB segments, the most there are
     o.shards = 1;
     return o;
 }
 
-// Appends until the shard's first segment is half written, the point where it asks for the
-// next one.
-void fill_half_of_first(spool &sp, std::vector<spool_ref> &refs, const std::string &first) {
-    const auto size = std::filesystem::file_size(first);
-    while (spool_records(first).size() * (24 + payload.size()) <= size / 2) {
+// Appends until the shard's segment (the file `segment`) is half written, the point where it
+// asks for the next one.
+void fill_half(spool &sp, std::vector<spool_ref> &refs, const std::string &segment) {
+    const auto size = std::filesystem::file_size(segment);
+    while (spool_records(segment).size() * (24 + payload.size()) <= size / 2) {
         refs.emplace_back();
         REQUIRE(sp.append(0, payload, refs.back()) == spool::append_result::ok);
     }
@@ -65,7 +65,7 @@ TEST_CASE("the worker makes the next segment ready; the shard switches into it w
     REQUIRE(spool_segments(d).size() == 1);
     const std::string first = spool_segments(d)[0];
     CHECK(std::filesystem::file_size(first) == 64 * 1024); // the caller's own: small
-    fill_half_of_first(sp, refs, first);
+    fill_half(sp, refs, first);
 
     sp.prepare_segments(); // what the worker does on each turn
     auto segs = spool_segments(d);
@@ -127,7 +127,7 @@ TEST_CASE("a ready segment a killed process left is trimmed at the next start, n
         spool sp(one_shard(d), rep);
         std::vector<spool_ref> refs(1);
         bool ok = sp.append(0, payload, refs.back()) == spool::append_result::ok;
-        if (ok) fill_half_of_first(sp, refs, spool_segments(d)[0]);
+        if (ok) fill_half(sp, refs, spool_segments(d)[0]);
         sp.prepare_segments();
         ok = ok && spool_segments(d).size() == 2;
         ::_exit(ok ? static_cast<int>(refs.size()) : 255);
@@ -163,7 +163,7 @@ TEST_CASE("a segment whose records are all settled is cleared and reused as the 
     REQUIRE(sp.append(0, payload, first.back()) == spool::append_result::ok);
     const std::string first_path = spool_segments(d)[0];
     const ino_t first_inode = inode_of(first_path);
-    fill_half_of_first(sp, first, first_path);
+    fill_half(sp, first, first_path);
     sp.prepare_segments(); // a new segment: no spare yet
     std::vector<spool_ref> second;
     while (spool_segments(d).size() == 2 && spool_records(spool_segments(d)[1]).empty()) {
@@ -179,7 +179,7 @@ TEST_CASE("a segment whose records are all settled is cleared and reused as the 
     for (auto &r : first) sp.settle(r);
     CHECK(sp.trimmed() == 1);
     REQUIRE(spool_segments(d).size() == 2);
-    fill_half_of_first(sp, second, spool_segments(d)[1]);
+    fill_half(sp, second, spool_segments(d)[1]);
     sp.prepare_segments(); // reuses it
     const auto segs = spool_segments(d);
     REQUIRE(segs.size() == 2);
