@@ -160,14 +160,22 @@ spool_segment *spool::open_segment(std::size_t bytes, std::size_t min_bytes, std
     const std::size_t size = std::max(bytes, spool_align(min_bytes + segment_header_bytes));
     const std::uint64_t number = next_number_.fetch_add(1);
     const std::string path = dir_ + "/" + spool_segment_name(number);
+    // The bound is taken before the file is made: the caller and the worker may both be opening
+    // one, and only one of them may take the last room.
+    if (!reserve_file_bytes(size)) {
+        why.clear();
+        return nullptr;
+    }
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
         why = "cannot create spool segment " + path + ": " + errno_text(errno);
+        file_bytes_.fetch_sub(size);
         return nullptr;
     }
     auto fail = [&](const char *what, int e) -> spool_segment * {
         ::close(fd);
         ::unlink(path.c_str());
+        file_bytes_.fetch_sub(size);
         why = std::string("cannot ") + what + " spool segment " + path + " (" + std::to_string(size) +
               " bytes): " + errno_text(e);
         return nullptr;
@@ -192,9 +200,16 @@ spool_segment *spool::open_segment(std::size_t bytes, std::size_t min_bytes, std
     auto *s = new spool_segment;
     s->base = static_cast<char *>(map);
     s->size = size;
-    file_bytes_.fetch_add(size);
     start_segment(s, path, number);
     return s;
+}
+
+bool spool::reserve_file_bytes(std::size_t size) {
+    std::uint64_t now = file_bytes_.load();
+    do {
+        if (now + size > max_bytes_) return false;
+    } while (!file_bytes_.compare_exchange_weak(now, now + size));
+    return true;
 }
 
 void spool::start_segment(spool_segment *s, const std::string &path, std::uint64_t number) {
@@ -229,6 +244,7 @@ spool::append_result spool::append(std::size_t shard, std::string_view payload, 
             if (std::chrono::steady_clock::now() < st.retry_after) return append_result::failed_again;
             std::string why;
             next = open_segment(bytes, need, why, false);
+            if (!next && why.empty()) return append_result::full; // the worker took the last room
             if (!next) {
                 st.retry_after = std::chrono::steady_clock::now() + segment_retry_delay;
                 std::lock_guard<std::mutex> lock(mutex_);
@@ -268,6 +284,7 @@ void spool::prepare_segments() {
         spool_segment *s = reuse_spare();
         std::string why;
         if (!s) s = open_segment(segment_bytes_, 0, why, true);
+        if (!s && why.empty()) return; // full: the shard finds out itself
         if (!s) {
             // The shard meets the same trouble when it needs the segment, and reports it.
             prepare_retry_after_ = now + segment_retry_delay;

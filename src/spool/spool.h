@@ -146,7 +146,9 @@ private:
     void recover(spool_recovery_report &r);
     // `touch`: every page faulted in for writing and written once (the worker's standby);
     // otherwise the pages are only mapped for reading (the caller's own).
+    // Null with `why` empty when the bound leaves no room for it.
     spool_segment *open_segment(std::size_t bytes, std::size_t min_bytes, std::string &why, bool touch);
+    bool reserve_file_bytes(std::size_t size); // against max_bytes_, atomically
     spool_segment *map_existing(const std::string &path, std::uint64_t number, std::string &why);
     void release(spool_segment *s) noexcept; // one reference fewer; the last one retires the segment
     void retire(spool_segment *s) noexcept;  // kept as a spare for reuse, or unmapped and removed
