@@ -2,8 +2,9 @@
 // process has never written (a fresh client's queue buffers, a new spool segment) costs this
 // per 4 KiB page the first time, recycled memory nothing. Prints microseconds per page for
 //   - anonymous memory (malloc's fresh pages),
-//   - a preallocated file mapped shared with MAP_POPULATE (how the caller opens a segment),
-//   - the same after MADV_POPULATE_WRITE (how the worker prepares one), and after touching,
+//   - a preallocated file mapped shared with MAP_POPULATE (mapped for reading: each first
+//     write still faults),
+//   - the same after MADV_POPULATE_WRITE (how the spool maps a segment),
 // each the first write and a second one. Usage: bench_page_touch [--mib N] [--dir DIR]
 
 #include "bench_util.h"
@@ -72,7 +73,7 @@ int main(int argc, char **argv) {
     write_pages("anonymous memory, MAP_POPULATE", populated, bytes);
 
     const std::string path = dir + "/bench_page_touch." + std::to_string(::getpid());
-    write_pages("file, shared, MAP_POPULATE (the caller's own segment)", map_file(path, bytes, MAP_POPULATE), bytes);
+    write_pages("file, shared, MAP_POPULATE", map_file(path, bytes, MAP_POPULATE), bytes);
 
     char *ready = map_file(path, bytes, 0);
 #ifdef MADV_POPULATE_WRITE

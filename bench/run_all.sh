@@ -20,7 +20,7 @@ events=${EVENTS:-1000000}
 if [ ! -d "$build" ]; then
     meson setup "$build" "$root" --buildtype=release -Db_ndebug=true -Dtests=true -Dexamples=false
 fi
-ninja -C "$build" bench/bench_call_latency bench/bench_lines bench/bench_delivery >/dev/null
+ninja -C "$build" bench/bench_call_latency bench/bench_lines bench/bench_delivery bench/bench_page_touch >/dev/null
 
 latency_args=()
 lines_args=()
@@ -89,10 +89,23 @@ paired_nested() {
 }
 shown="bench/bench_call_latency --only paired --properties nested; ... --properties nested-json" \
     run "1f. Nested properties in braces, and as nlohmann::json, in alternating bursts with the spdlog line" paired_nested
+# The durable spool on the call: without and with it, alternately, so both see the same minutes.
+spool_pairs() {
+    for i in 1 2 3; do
+        "$b/bench_call_latency" --only up "${latency_args[@]}" | grep '^1 thread' | sed 's/^/spool off: /'
+        "$b/bench_call_latency" --only up --spool "$tmp/spool-call-$i" "${latency_args[@]}" | grep '^1 thread' |
+            sed 's/^/spool on:  /'
+    done
+}
+shown="bench/bench_call_latency --only up [--spool DIR]   # alternately, three times each" \
+    run "1g. The call with the durable spool on and off, alternately, three runs each" spool_pairs
 run "2. Normal log lines through demux_sink vs direct" "$b/bench_lines" "${lines_args[@]}"
 run "3a. Delivery, loopback, block, no gzip" "$b/bench_delivery" --events "$events" --overflow block --block-timeout-ms 60000
 run "3b. Delivery, loopback, block, gzip" "$b/bench_delivery" --events "$events" --overflow block --block-timeout-ms 60000 --gzip
 run "3d. Delivery, loopback, block, worker_nice = 0" "$b/bench_delivery" --events "$events" --overflow block --block-timeout-ms 60000 --worker-nice 0
+shown="bench/bench_delivery --events $events --overflow block --block-timeout-ms 60000 --spool DIR" \
+    run "3e. Delivery, loopback, block, the durable spool on" \
+    "$b/bench_delivery" --events "$events" --overflow block --block-timeout-ms 60000 --spool "$tmp/spool-delivery"
 run "3c. Delivery, loopback, drop_newest" "$b/bench_delivery" --events "$events" --overflow drop_newest
 # docs/performance.md: the settings recommended for high volume / a slow link.
 run "4a. Slow link (collector answers after 100 ms), recommended settings" \
@@ -107,6 +120,10 @@ run "4b. Slow link (collector answers after 100 ms), default settings" \
 shown="bench/burst.sh" \
     run "7. Cold burst: seglog beside @segment/analytics-node 3.1.0, one receiver; threads; spool on and off" \
     env -u EVENTS "$here/burst.sh" "$build" # its own 100,000 events
+
+# What a page written for the first time costs here: the floor under the cold burst's call.
+shown="bench/bench_page_touch --dir DIR" \
+    run "8. The first write to a 4 KiB page, and the second" "$b/bench_page_touch" --dir "$tmp"
 
 shown="bench/compile_time.sh ${compile_runs}" \
     run "6. Compile time: <seglog/seglog.h> next to <spdlog/spdlog.h>" "$here/compile_time.sh" "$compile_runs"

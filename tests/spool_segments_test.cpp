@@ -192,4 +192,37 @@ TEST_CASE("a segment whose records are all settled is cleared and reused as the 
     CHECK(spool_segments(d).empty());
 }
 
+TEST_CASE("a settled segment is removed, not kept for reuse, while the spool is more than half full") {
+    temp_dir dir;
+    const std::string d = dir / "spool";
+    spool::options o = one_shard(d);
+    o.max_bytes = std::size_t{1} << 20; // 64 KiB segments: 16 of them fill it
+    spool_recovery_report rep;
+    spool sp(o, rep);
+    REQUIRE(sp.segment_bytes() == 64 * 1024);
+    std::vector<spool_ref> refs;
+    while (spool_segments(d).size() < 10) { // 640 KiB of files: more than half of the bound
+        refs.emplace_back();
+        REQUIRE(sp.append(0, payload, refs.back()) == spool::append_result::ok);
+    }
+    const std::string first_path = spool_segments(d)[0];
+    const auto *first_segment = refs[0].segment;
+    for (auto &r : refs)
+        if (r.segment == first_segment) sp.settle(r);
+    CHECK(sp.trimmed() == 1);
+    CHECK_FALSE(std::filesystem::exists(first_path)); // removed at once: its room goes back to the bound
+    CHECK(spool_segments(d).size() == 9);
+
+    // So the next segment made ready is a new file.
+    fill_half(sp, refs, spool_segments(d).back());
+    sp.prepare_segments();
+    const auto segs = spool_segments(d);
+    REQUIRE(segs.size() == 10);
+    CHECK(spool_records(segs.back()).empty());
+    CHECK(sp.trimmed() == 1);
+    for (auto &r : refs) sp.settle(r);
+    sp.close();
+    CHECK(spool_segments(d).empty());
+}
+
 } // TEST_SUITE

@@ -25,10 +25,20 @@ std::string errno_text(int e) { return std::strerror(e); }
 // must not pay an open() per event.
 constexpr std::chrono::seconds segment_retry_delay{1};
 
-// A segment the caller opens itself (none was ready: the first of a shard, or a worker behind)
-// is small, its pages faulted in one at a time as they are first written; it asks the worker
-// for a full one at once.
+// A shard's first segment is the caller's own (none is ready yet) and small, so that few of
+// its pages are written for the first time on the caller; it asks the worker for a full one
+// at once.
 constexpr std::size_t first_segment_bytes = 64u << 10;
+
+// Segments are mapped with their pages faulted in for writing (MADV_POPULATE_WRITE, Linux
+// 5.14+, below): MAP_POPULATE maps a shared file's pages for reading only, so each first write
+// would still fault (the file system marks the page dirty), several times the cost of a page
+// populated for writing. Headers without it get MAP_POPULATE.
+#ifdef MADV_POPULATE_WRITE
+constexpr int populate_on_map = 0;
+#else
+constexpr int populate_on_map = MAP_POPULATE;
+#endif
 
 const std::size_t page_bytes = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 
@@ -181,19 +191,17 @@ spool_segment *spool::open_segment(std::size_t bytes, std::size_t min_bytes, std
         return nullptr;
     };
     if (const int e = spool_extend(fd, static_cast<off_t>(size))) return fail("extend", e);
-    // MAP_POPULATE maps a shared file's pages for reading only: the first write to each page
-    // still faults (the file system marks it dirty), which is why the worker prepares the
-    // segments it can ahead of use, faulting the pages in for writing and writing each once.
-    void *map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | (touch ? 0 : MAP_POPULATE), fd, 0);
+    void *map = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | populate_on_map, fd, 0);
     if (map == MAP_FAILED) return fail("map", errno);
     ::close(fd);
     ::madvise(map, size, MADV_DONTFORK); // a forked child must never write into the spool
-    if (touch) {
 #ifdef MADV_POPULATE_WRITE
-        ::madvise(map, size, MADV_POPULATE_WRITE); // Linux 5.14+; the writes below do it otherwise
+    ::madvise(map, size, MADV_POPULATE_WRITE); // an older kernel refuses it: the writes fault instead
 #endif
+    if (touch) {
         // A page first written by the process can cost microseconds more even when mapped
-        // (a virtual machine's host backing it): the worker pays that, not the caller.
+        // (a virtual machine's host backing it): the worker, making a segment ready, pays
+        // that instead of the caller.
         auto *p = static_cast<volatile char *>(map);
         for (std::size_t off = 0; off < size; off += page_bytes) p[off] = 0;
     }
