@@ -121,10 +121,7 @@ std::size_t record_queue::evict_oldest(std::size_t bytes, push_result &r) {
             s.bytes -= size;
             queued_events_.fetch_sub(1);
             queued_bytes_.fetch_sub(size);
-            if (s.head == s.records.size()) {
-                s.records.clear();
-                s.head = 0;
-            }
+            drop_taken(s);
         }
         pending_events_.fetch_sub(1);
         pending_bytes_.fetch_sub(size);
@@ -278,6 +275,21 @@ void record_queue::settle_spooled(std::vector<queued_record> &settled) noexcept 
     for (auto &r : settled) spool_->settle(r.spooled);
 }
 
+// Records before `head` were taken (drained or evicted) while the shard never emptied: a worker
+// that takes part of the queue at a time, drop_oldest evicting while the collector is down.
+// Their slots go once they are as many as the records still queued, so the vector stays within
+// about twice what the shard holds instead of growing with every record pushed since it last
+// emptied; each record still queued moves at most once per record taken before it.
+void record_queue::drop_taken(shard &s) {
+    if (s.head == s.records.size()) {
+        s.records.clear();
+        s.head = 0;
+    } else if (s.head >= min_taken_to_drop && s.head >= s.records.size() - s.head) {
+        s.records.erase(s.records.begin(), s.records.begin() + static_cast<std::ptrdiff_t>(s.head));
+        s.head = 0;
+    }
+}
+
 // The oldest `max_events`, taken one by one across the shards (all locked): only when the worker
 // takes part of the queue, which is rare outside an outage or a burst.
 std::size_t record_queue::drain_oldest(std::vector<queued_record> &out, std::size_t max_events) {
@@ -295,10 +307,7 @@ std::size_t record_queue::drain_oldest(std::vector<queued_record> &out, std::siz
         oldest->bytes -= size;
         queued_events_.fetch_sub(1);
         queued_bytes_.fetch_sub(size);
-        if (oldest->head == oldest->records.size()) {
-            oldest->records.clear();
-            oldest->head = 0;
-        }
+        drop_taken(*oldest);
     }
     return n;
 }

@@ -113,6 +113,7 @@ private:
     static constexpr std::size_t max_pooled = 8192;         // buffers kept: the pool stays bounded
     static constexpr std::size_t refill = 64;               // taken from the pool at once
     static constexpr std::size_t max_prefetch_bytes = 512;  // of the next buffer: a usual event
+    static constexpr std::size_t min_taken_to_drop = 256;   // drop_taken(): not for a few slots
 
     bool reserve(std::size_t bytes); // takes budget for one record, or false
     void unreserve(std::size_t bytes);
@@ -123,6 +124,7 @@ private:
     text_buffer copy_record(shard &s, std::unique_lock<std::mutex> &lock, std::string_view record);
     void notify_space();
     static void prefetch_next(const shard &s); // shard lock held
+    static void drop_taken(shard &s);          // shard lock held
     static std::size_t my_shard();
 
     limits limits_;
