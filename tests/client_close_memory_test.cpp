@@ -70,11 +70,19 @@ void operator delete(void *p, std::size_t) noexcept { operator delete(p); }
 using namespace std::chrono_literals;
 using namespace seglog_test;
 
-TEST_CASE("close() with the collector down: the events come back without a second copy of the budget") {
-    if (!SEGLOG_TEST_COUNTS_ALLOCATIONS) {
+namespace {
+
+// False, and said, under a sanitizer: the allocator is the sanitizer's, nothing is counted.
+bool allocations_counted() {
+    if (!SEGLOG_TEST_COUNTS_ALLOCATIONS)
         MESSAGE("skipped under a sanitizer: it replaces the allocator this case counts with");
-        return;
-    }
+    return SEGLOG_TEST_COUNTS_ALLOCATIONS != 0;
+}
+
+} // namespace
+
+TEST_CASE("close() with the collector down: the events come back without a second copy of the budget") {
+    if (!allocations_counted()) return;
     pipeline p;
     p.col.stop();
     p.cfg.max_attempts = 1000;
@@ -111,10 +119,7 @@ long long growth_while_tracking(seglog::client &c, int from, int n) {
 } // namespace
 
 TEST_CASE("drop_oldest with the collector down: the heap does not grow with the events evicted") {
-    if (!SEGLOG_TEST_COUNTS_ALLOCATIONS) {
-        MESSAGE("skipped under a sanitizer: it replaces the allocator this case counts with");
-        return;
-    }
+    if (!allocations_counted()) return;
     pipeline p;
     p.col.stop();
     p.cfg.max_attempts = 1000;
@@ -131,10 +136,7 @@ TEST_CASE("drop_oldest with the collector down: the heap does not grow with the 
 }
 
 TEST_CASE("block with a worker taking part of the queue at a time: the heap does not grow with the events") {
-    if (!SEGLOG_TEST_COUNTS_ALLOCATIONS) {
-        MESSAGE("skipped under a sanitizer: it replaces the allocator this case counts with");
-        return;
-    }
+    if (!allocations_counted()) return;
     // A destination that takes a millisecond a batch and keeps nothing: the loopback collector
     // would book every messageId on this heap.
     struct slow_destination : seglog::batch_destination {
