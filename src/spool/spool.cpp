@@ -168,14 +168,14 @@ void spool::lock_dir() {
 
 spool_segment *spool::open_segment(std::size_t bytes, std::size_t min_bytes, std::string &why, bool touch) {
     const std::size_t size = std::max(bytes, spool_align(min_bytes + segment_header_bytes));
-    const std::uint64_t number = next_number_.fetch_add(1);
-    const std::string path = dir_ + "/" + spool_segment_name(number);
     // The bound is taken before the file is made: the caller and the worker may both be opening
     // one, and only one of them may take the last room.
     if (!reserve_file_bytes(size)) {
         why.clear();
         return nullptr;
     }
+    const std::uint64_t number = next_number_.fetch_add(1);
+    const std::string path = dir_ + "/" + spool_segment_name(number);
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
         why = "cannot create spool segment " + path + ": " + errno_text(errno);

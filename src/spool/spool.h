@@ -144,8 +144,8 @@ private:
     };
     void lock_dir();
     void recover(spool_recovery_report &r);
-    // `touch`: every page faulted in for writing and written once (the worker's standby);
-    // otherwise the pages are only mapped for reading (the caller's own).
+    // Every page is faulted in for writing; `touch` also writes each once (the worker's
+    // standby, so that the caller never writes a page for the first time).
     // Null with `why` empty when the bound leaves no room for it.
     spool_segment *open_segment(std::size_t bytes, std::size_t min_bytes, std::string &why, bool touch);
     bool reserve_file_bytes(std::size_t size); // against max_bytes_, atomically
