@@ -1,6 +1,7 @@
 #include "queue/record_queue.h"
 
 #include "common/inline.h"
+#include "common/prefetch.h"
 
 #include <algorithm>
 #include <new>
@@ -22,19 +23,20 @@ void merge_into(std::vector<queued_record> &out, std::size_t first, std::size_t 
 } // namespace
 
 // The next push on this shard copies into the spare buffer on top and the records slot after
-// the last: both were last written by the worker (batching, recycle(), drain()), so their cache
-// lines sit in the worker's core. Asking for them now (for writing) moves them here while the
-// caller goes on with its work, instead of the next push waiting for them (docs/performance.md
-// has what that earns the call). Compiled into push(): a separate function of prefetches alone
+// the last: both were last touched by the worker (batching, recycle(), drain()), so their cache
+// lines sit in the worker's core. Asking for them now, for writing (owned, not just shared: a
+// store to a shared line still waits for the other core), moves them here while the caller goes
+// on with its work, instead of the next push waiting for them (docs/performance.md has what
+// that earns the call). Compiled into push(): a separate function of prefetches alone
 // has no effect the optimiser sees, so once it can see its body (hidden visibility) it would
 // drop the call.
 SEGLOG_INLINE void record_queue::prefetch_next(const shard &s) {
     if (!s.spare.empty()) {
         const text_buffer &next = s.spare.back();
         const std::size_t n = std::min(next.capacity(), max_prefetch_bytes);
-        for (std::size_t at = 0; at < n; at += 64) __builtin_prefetch(next.data() + at, 1, 3);
+        for (std::size_t at = 0; at < n; at += 64) prefetch_for_write(next.data() + at);
     }
-    if (s.records.size() < s.records.capacity()) __builtin_prefetch(s.records.data() + s.records.size(), 1, 3);
+    if (s.records.size() < s.records.capacity()) prefetch_for_write(s.records.data() + s.records.size());
 }
 
 std::size_t record_queue::my_shard() {
