@@ -7,14 +7,17 @@
 #      with batches of 500;
 #   4. the cold burst's mean call cost against the steady-state p50 of bench_call_latency;
 #   5. 1, 2, 4 and 8 producer threads: the burst's aggregate rate and each thread's p99.9, and
-#      the steady state's per-thread p99.9 (bench_call_latency --threads N).
+#      the steady state's per-thread p99.9 (bench_call_latency --threads N);
+#   6. delivery of DELIVERY_EVENTS events to the same receiver (bench_delivery --host), whose
+#      own loopback collector, built for tests, is the limit of its default runs on two cores.
 # Every figure is printed with the receiver's counts (unique messageIds, duplicates, lost).
 # A benchmark, not a test: nothing here asserts a timing.
 #
 #   bench/burst.sh [build-dir]          (default: build-perf, configured as a release build if missing)
 #
 # Environment: EVENTS (default 100000), NODE=0 skips analytics-node, SPOOL ("off on"),
-# THREADS ("1 2 4 8"), WRK_SECONDS (5), SECTIONS ("compare cold threads"), QUICK=1 for a smoke run.
+# THREADS ("1 2 4 8"), WRK_SECONDS (5), DELIVERY_EVENTS (1000000),
+# SECTIONS ("compare cold threads delivery"), QUICK=1 for a smoke run.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,11 +28,13 @@ events=${EVENTS:-100000}
 spools=${SPOOL:-off on}
 thread_counts=${THREADS:-1 2 4 8}
 wrk_seconds=${WRK_SECONDS:-5}
-sections=${SECTIONS:-compare cold threads}
+delivery_events=${DELIVERY_EVENTS:-1000000}
+sections=${SECTIONS:-compare cold threads delivery}
 latency_args=()
 if [ "${QUICK:-0}" = 1 ]; then
     events=${EVENTS:-20000}
     wrk_seconds=${WRK_SECONDS:-2}
+    delivery_events=${DELIVERY_EVENTS:-100000}
     latency_args=(--bursts 2000)
 fi
 want() { case " $sections " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
@@ -78,8 +83,8 @@ if [ ! -d "$build" ]; then
     meson setup "$build" "$root" --buildtype=release -Db_ndebug=true -Dtests=false -Dexamples=false \
         -Dtools=false >&2 || die "meson setup $build failed"
 fi
-ninja -C "$build" bench/bench_burst bench/bench_receiver bench/bench_call_latency >/dev/null ||
-    die "building bench_burst, bench_receiver, bench_call_latency in $build failed"
+ninja -C "$build" bench/bench_burst bench/bench_receiver bench/bench_call_latency bench/bench_delivery >/dev/null ||
+    die "building bench_burst, bench_receiver, bench_call_latency, bench_delivery in $build failed"
 b=$build/bench
 
 tmp=$(mktemp -d)
@@ -227,6 +232,19 @@ if want threads; then
     echo "| threads | spool | burst: calls/s, all threads | burst: events/s created to closed | burst: mean call (ns, timed) | burst: worst thread's p99.9 (ns) | steady: p50 (ns) | steady: worst thread's p99.9 (ns) | burst: lost |"
     echo "|---|---|---|---|---|---|---|---|---|"
     printf '%s\n' "${trows[@]}"
+fi
+if want delivery; then
+    section "4. Delivery to the same receiver: $delivery_events events, block (bench_delivery --host)"
+    for s in $spools; do
+        args=()
+        if [ "$s" = on ]; then args=(--spool "$tmp/spool-delivery"); fi
+        reset
+        "$b/bench_delivery" --host "$url" --events "$delivery_events" --overflow block --block-timeout-ms 60000 \
+            "${args[@]}" >"$tmp/d.out" || echo "  (bench_delivery, spool $s: exit status $?)"
+        cat "$tmp/d.out"
+        echo "  receiver:         $(rstat requests) requests, $(rstat unique) unique messageIds, $(rstat duplicates) duplicates, lost $((delivery_events - $(rstat unique)))"
+        echo
+    done
 fi
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

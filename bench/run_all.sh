@@ -116,9 +116,10 @@ run "4b. Slow link (collector answers after 100 ms), default settings" \
 
 # A cold 100k-event burst beside @segment/analytics-node against one receiver whose
 # ceiling is measured in the same run, the cold call against the steady state, 1-8 producer
-# threads, the spool on and off. NODE=0 skips the Node side (no npm registry).
+# threads, the spool on and off, and delivery to that receiver. NODE=0 skips the Node side
+# (no npm registry).
 shown="bench/burst.sh" \
-    run "7. Cold burst: seglog beside @segment/analytics-node 3.1.0, one receiver; threads; spool on and off" \
+    run "7. Cold burst: seglog beside @segment/analytics-node 3.1.0, one receiver; threads; spool on and off; delivery to that receiver" \
     env -u EVENTS "$here/burst.sh" "$build" # its own 100,000 events
 
 # What a page written for the first time costs here: the floor under the cold burst's call.
