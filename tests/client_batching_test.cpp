@@ -1,5 +1,6 @@
 // Where seglog::client cuts batches: flush_at, max_batch_events, max_batch_bytes (in UTF-8
-// bytes), flush_interval dated from the first event; and the worker thread's name and nice value.
+// bytes), flush_interval dated from the first event; and the worker thread's name, nice value
+// and scheduling policy.
 // Every test waits on a condition; a timeout is a failure, never a measurement.
 
 #include "pipeline.h"
@@ -8,6 +9,7 @@
 
 #include <seglog/seglog.h>
 
+#include <sched.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -36,9 +38,11 @@ std::size_t utf8_chars(const std::string &s) {
 struct thread_info {
     std::string name;
     int nice = 0;
+    int policy = -1; // SCHED_OTHER, SCHED_BATCH, ...
 };
 
-// Name and nice value of every thread of this process, from /proc/self/task/<tid>/stat.
+// Name, nice value and scheduling policy of every thread of this process, from
+// /proc/self/task/<tid>/stat (fields 19 and 41).
 std::map<long, thread_info> threads_now() {
     std::map<long, thread_info> out;
     for (const auto &entry : std::filesystem::directory_iterator("/proc/self/task")) {
@@ -51,28 +55,32 @@ std::map<long, thread_info> threads_now() {
         t.name = line.substr(open + 1, close - open - 1);
         std::istringstream fields(line.substr(close + 2));
         std::string f;
-        for (int i = 3; i <= 19 && fields >> f; ++i)
+        for (int i = 3; i <= 41 && fields >> f; ++i) {
             if (i == 19) t.nice = std::stoi(f);
+            if (i == 41) t.policy = std::stoi(f);
+        }
         out[std::stol(entry.path().filename().string())] = t;
     }
     return out;
 }
 
-// The nice value of the client's worker thread, the one thread not there before it started
-// (-100 while it has not named itself yet); the callers' threads must keep theirs.
-int worker_nice_now(const std::map<long, thread_info> &before) {
-    int nice = -100, workers = 0;
+// The client's worker thread, the one thread not there before it started (no name while it has
+// not named itself yet); the callers' threads must keep their nice value and policy.
+thread_info worker_now(const std::map<long, thread_info> &before) {
+    thread_info worker;
+    int workers = 0;
     for (const auto &[tid, t] : threads_now()) {
         auto it = before.find(tid);
         if (it != before.end()) {
             CHECK(t.nice == it->second.nice); // no thread of the caller's changed
+            CHECK(t.policy == it->second.policy);
         } else if (t.name == "seglog-worker") {
             ++workers;
-            nice = t.nice;
+            worker = t;
         }
     }
     CHECK(workers <= 1);
-    return nice;
+    return worker;
 }
 
 } // namespace
@@ -246,22 +254,37 @@ TEST_CASE("a batch is dated from its first event, not from when the worker saw i
     CHECK(waited < p.cfg.flush_interval + 500ms);
 }
 
+// SCHED_BATCH: a worker that wakes up must not preempt a caller (docs/performance.md, "The
+// worker's priority"); a lower nice value alone does not stop that.
 TEST_CASE("the worker, named seglog-worker, keeps the caller's priority until it has caught up with its first "
-          "events, then runs worker_nice below; 0 leaves it alone") {
+          "events, then runs worker_nice below, under SCHED_BATCH; 0 leaves it alone") {
     collector c;
     const int base = ::getpriority(PRIO_PROCESS, 0);
+    const int base_policy = ::sched_getscheduler(0);
+    REQUIRE(base_policy == SCHED_OTHER);
     for (int worker_nice : {7, 0}) {
         CAPTURE(worker_nice);
         const auto before = threads_now();
         auto cfg = segment_config(c);
         cfg.worker_nice = worker_nice;
         seglog::client cl(cfg);
-        REQUIRE(c.wait_for([&] { return worker_nice_now(before) != -100; }, k_bound));
-        CHECK(worker_nice_now(before) == base); // no event yet
+        REQUIRE(c.wait_for([&] { return !worker_now(before).name.empty(); }, k_bound));
+        const thread_info started = worker_now(before);
+        CHECK(started.nice == base); // no event yet
+        CHECK(started.policy == base_policy);
         REQUIRE(cl.track(seglog::user("u-nice"), "Niced"));
         REQUIRE(cl.flush(k_bound).complete);
         const int lowered = std::min(19, base + worker_nice);
-        CHECK(c.wait_for([&] { return worker_nice_now(before) == lowered; }, k_bound));
+        const int policy = worker_nice > 0 ? SCHED_BATCH : base_policy;
+        CHECK(c.wait_for(
+            [&] {
+                const thread_info w = worker_now(before);
+                return w.nice == lowered && w.policy == policy;
+            },
+            k_bound));
+        const thread_info after = worker_now(before);
+        CHECK(after.nice == lowered);
+        CHECK(after.policy == policy);
     }
 }
 
@@ -279,7 +302,8 @@ TEST_CASE("a worker whose first events wait behind a held request is lowered all
     seglog::client cl(cfg);
     for (int i = 0; i < 6; ++i) REQUIRE(cl.track(seglog::user("u-nice"), "Behind"));
     REQUIRE(c.wait_for([&] { return c.stats().in_flight == 1; }, k_bound)); // one sent, the rest behind it
-    CHECK(c.wait_for([&] { return worker_nice_now(before) == std::min(19, base + 7); }, k_bound));
+    CHECK(c.wait_for([&] { return worker_now(before).nice == std::min(19, base + 7); }, k_bound));
+    CHECK(worker_now(before).policy == SCHED_BATCH);
     CHECK(c.stats().in_flight == 1); // still held
     const auto s = cl.stats();
     CHECK(s.delivered == 0);

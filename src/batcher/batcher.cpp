@@ -6,6 +6,7 @@
 #include <seglog/version.h>
 
 #include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -83,6 +84,16 @@ void batcher::lower_priority() const {
     const int now = ::getpriority(PRIO_PROCESS, tid);
     if (errno != 0) return;
     (void)::setpriority(PRIO_PROCESS, tid, std::min(19, now + cfg_.worker_nice));
+    // A lower nice value gives the worker a smaller share of a busy CPU, but does not stop it
+    // from preempting a caller when it wakes up (a full batch, an answer): the scheduler may
+    // put it on the caller's CPU and run it there at once, while the caller waits out its
+    // batch. A SCHED_BATCH thread never preempts on waking up and keeps the share its nice
+    // value gives it (SCHED_IDLE would give it almost none on a saturated machine).
+    // Needs no privilege; refused, the nice value alone applies.
+#ifdef SCHED_BATCH
+    sched_param param{};
+    (void)::sched_setscheduler(0, SCHED_BATCH, &param); // 0: this thread, on Linux
+#endif
 }
 
 // A fresh client's first burst finds no buffer to recycle: a worker that falls behind leaves
