@@ -261,7 +261,10 @@ TEST_CASE("the worker, named seglog-worker, keeps the caller's priority until it
     collector c;
     const int base = ::getpriority(PRIO_PROCESS, 0);
     const int base_policy = ::sched_getscheduler(0);
-    REQUIRE(base_policy == SCHED_OTHER);
+    if (base_policy != SCHED_OTHER) { // chrt(1) and the like: the worker inherits the policy
+        MESSAGE("skipped: the test runs under scheduling policy " << base_policy << ", not SCHED_OTHER");
+        return;
+    }
     for (int worker_nice : {7, 0}) {
         CAPTURE(worker_nice);
         const auto before = threads_now();
