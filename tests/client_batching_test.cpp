@@ -17,9 +17,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 
 using seglog::loopback::collector;
 using seglog::loopback::reply;
@@ -289,6 +291,32 @@ TEST_CASE("the worker, named seglog-worker, keeps the caller's priority until it
         CHECK(after.nice == lowered);
         CHECK(after.policy == policy);
     }
+}
+
+// Only SCHED_OTHER becomes SCHED_BATCH: a worker that inherited another policy from the thread
+// that created the client (a real-time one, or SCHED_IDLE, which any thread may take) keeps it.
+TEST_CASE("a worker created from a thread under SCHED_IDLE keeps SCHED_IDLE when it lowers itself") {
+    collector c;
+    const int base = ::getpriority(PRIO_PROCESS, 0);
+    const auto before = threads_now();
+    std::unique_ptr<seglog::client> cl;
+    std::thread creator([&] { // its threads, the worker among them, inherit its policy
+        sched_param param{};
+        if (::sched_setscheduler(0, SCHED_IDLE, &param) != 0) return;
+        auto cfg = segment_config(c);
+        cfg.worker_nice = 7;
+        cl = std::make_unique<seglog::client>(cfg);
+    });
+    creator.join();
+    if (!cl) {
+        MESSAGE("skipped: this thread could not take SCHED_IDLE");
+        return;
+    }
+    REQUIRE(c.wait_for([&] { return worker_now(before).policy == SCHED_IDLE; }, k_bound));
+    REQUIRE(cl->track(seglog::user("u-idle"), "Idle"));
+    REQUIRE(cl->flush(k_bound).complete);
+    CHECK(c.wait_for([&] { return worker_now(before).nice == std::min(19, base + 7); }, k_bound));
+    CHECK(worker_now(before).policy == SCHED_IDLE);
 }
 
 // Whether the worker catches up for a moment (its first batch sent before the next events

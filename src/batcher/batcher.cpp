@@ -89,10 +89,14 @@ void batcher::lower_priority() const {
     // put it on the caller's CPU and run it there at once, while the caller waits out its
     // batch. A SCHED_BATCH thread never preempts on waking up and keeps the share its nice
     // value gives it (SCHED_IDLE would give it almost none on a saturated machine).
-    // Needs no privilege; refused, the nice value alone applies.
+    // Needs no privilege; refused, the nice value alone applies. Only from SCHED_OTHER: a
+    // worker that inherited another policy from the thread that created the client (a
+    // real-time one, SCHED_IDLE) keeps it, as the service chose it for its threads.
 #ifdef SCHED_BATCH
-    sched_param param{};
-    (void)::sched_setscheduler(0, SCHED_BATCH, &param); // 0: this thread, on Linux
+    if (::sched_getscheduler(0) == SCHED_OTHER) { // 0: this thread, on Linux
+        sched_param param{};
+        (void)::sched_setscheduler(0, SCHED_BATCH, &param);
+    }
 #endif
 }
 
