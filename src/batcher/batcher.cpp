@@ -84,14 +84,10 @@ void batcher::lower_priority() const {
     const int now = ::getpriority(PRIO_PROCESS, tid);
     if (errno != 0) return;
     (void)::setpriority(PRIO_PROCESS, tid, std::min(19, now + cfg_.worker_nice));
-    // A lower nice value gives the worker a smaller share of a busy CPU, but does not stop it
-    // from preempting a caller when it wakes up (a full batch, an answer): the scheduler may
-    // put it on the caller's CPU and run it there at once, while the caller waits out its
-    // batch. A SCHED_BATCH thread never preempts on waking up and keeps the share its nice
-    // value gives it (SCHED_IDLE would give it almost none on a saturated machine).
-    // Needs no privilege; refused, the nice value alone applies. Only from SCHED_OTHER: a
-    // worker that inherited another policy from the thread that created the client (a
-    // real-time one, SCHED_IDLE) keeps it, as the service chose it for its threads.
+    // A lower nice value shrinks the worker's share of a busy CPU but does not stop it preempting
+    // a caller when it wakes up; SCHED_BATCH does, and keeps that share (SCHED_IDLE would starve
+    // it on a saturated machine). Only from SCHED_OTHER: an inherited real-time or idle policy
+    // is the service's choice. Refused (it needs no privilege), the nice value alone applies.
 #ifdef SCHED_BATCH
     if (::sched_getscheduler(0) == SCHED_OTHER) { // 0: this thread, on Linux
         sched_param param{};
