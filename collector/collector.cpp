@@ -595,7 +595,7 @@ void collector::impl::record(request rec, const std::vector<std::pair<std::strin
         st.events += rec.events;
         st.bytes += rec.wire_bytes;
         if (reset) ++st.resets;
-        if (!reset && rec.status >= 200 && rec.status < 300) {
+        if (opt.keep_ids && !reset && rec.status >= 200 && rec.status < 300) {
             for (auto &[id, e] : ids) {
                 if (accepted_set.insert(id).second) {
                     accepted_order.push_back(id);

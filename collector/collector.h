@@ -115,6 +115,13 @@ struct collector_options {
                                         // strings and nesting (exact for valid JSON: only keys of
                                         // the batch's elements count); no poison rules, no
                                         // request.json, invalid JSON is not always detected
+    bool keep_ids = true;               // false: the accepted messageIds are not kept, so
+                                        // unique, duplicates, accepted() and accepted_ids()
+                                        // stay empty (wait_for_unique() never holds); requests,
+                                        // events and bytes are still counted. For a benchmark's
+                                        // receiver that must not be the limit: the set of every
+                                        // id grows for the whole run, under the lock each
+                                        // request's recording takes
     std::size_t threads = 8;            // one per open connection; more connections wait
     std::chrono::seconds keep_alive{5}; // idle connections are closed after this
     // Extra routes (the live page, collector/live_page.h), registered on the server before the

@@ -253,6 +253,25 @@ TEST_CASE("record_bodies=false keeps counters and ids, drops bodies; observer se
     CHECK(seen_bytes == body.size());
 }
 
+TEST_CASE("keep_ids=false counts requests, events and bytes, and keeps no messageId") {
+    collector_options o;
+    o.keep_ids = false;
+    o.count_ids_only = true;
+    collector c(o);
+    const std::string body = batch_of({"k-1", "k-2"});
+    REQUIRE(post(c, body));
+    REQUIRE(post(c, body)); // the same ids again: no duplicate is counted either
+    auto s = c.stats();
+    CHECK(s.requests == 2);
+    CHECK(s.events == 4);
+    CHECK(s.bytes == 2 * body.size());
+    CHECK(s.unique == 0);
+    CHECK(s.duplicates == 0);
+    CHECK_FALSE(c.accepted("k-1"));
+    CHECK(c.accepted_ids().empty());
+    CHECK(c.requests().at(1).message_ids == std::vector<std::string>{"k-1", "k-2"}); // the request's own
+}
+
 TEST_CASE("count_ids_only finds the same messageIds as the full parse, and no others") {
     collector_options o;
     o.count_ids_only = true;
