@@ -342,3 +342,39 @@ TEST_CASE("a worker whose first events wait behind a held request is lowered all
     c.stop();                                  // the held request is reset; close() does not wait 30 s
     cl.close(0ms);
 }
+
+// Each producer thread pushes into a queue shard of its own; a worker whose batches have no more
+// room takes from the queue only what they have room for, the oldest events across all shards,
+// in the order they were accepted.
+TEST_CASE("a worker that is behind takes only what its batches have room for, oldest first across threads") {
+    pipeline p;
+    p.col.set_default(reply::delayed(30s)); // the first batch is held; the others wait behind it
+    p.cfg.flush_at = 10;
+    p.cfg.flush_interval = 1h; // batches are cut at flush_at only
+    p.cfg.max_in_flight = 1;   // outside the queue at most 2 * (1 + 1) * 10 = 40 events
+    p.start();
+    for (int i = 0; i < 200; ++i) { // each from a new thread: consecutive events in different shards
+        bool accepted = false;
+        std::thread([&] { accepted = p.push(i); }).join();
+        REQUIRE(accepted);
+    }
+    REQUIRE(p.wait_until([&] { return p.stats().queued_events == 160; }));
+    CHECK(p.col.stats().in_flight == 1); // still held: no room has come free
+    p.col.set_default(reply());
+    p.col.stop(); // the held request is reset; the client sends it again
+    p.col.start();
+    p.flush(); // the 160 go out as room frees, taken a few batches at a time
+    std::size_t delivered = 0;
+    for (const auto &r : p.col.requests()) {
+        if (r.status != 200) continue;
+        std::vector<int> seqs;
+        for (const auto &id : r.message_ids) seqs.push_back(p.l.seq.at(id));
+        INFO("a batch of events " << seqs.front() << ".." << seqs.back());
+        CHECK(seqs.size() == 10);
+        for (std::size_t k = 1; k < seqs.size(); ++k) CHECK(seqs[k] == seqs[k - 1] + 1);
+        delivered += seqs.size();
+    }
+    CHECK(delivered == 200);
+    p.close_within(5s);
+    p.reconcile({false, xrc::at_least});
+}

@@ -292,26 +292,37 @@ void record_queue::drop_taken(shard &s) {
     }
 }
 
-// The oldest `max_events`, taken one by one across the shards (all locked): only when the worker
-// takes part of the queue, which is rare outside an outage or a burst.
+// The oldest `max_events` (the worker takes part of the queue: its batches have room for no
+// more, as when a burst outruns it). Sequence numbers are given one by one to accepted records
+// and each shard is in seq order, so the queued records whose seq is below oldest + max_events
+// are at most max_events and older than every other: each shard gives its own under its own
+// lock, as drain() does, and they are merged here. Never all shards locked at once, so a
+// worker preempted while it takes them holds up one producer at most. Bounded by the seq the
+// next push will take, read first: a record below it is in its shard by the time that shard's
+// lock is free, so none older than one taken can arrive later.
 std::size_t record_queue::drain_oldest(std::vector<queued_record> &out, std::size_t max_events) {
-    std::unique_lock<std::mutex> locks[shard_count];
-    for (std::size_t i = 0; i < shard_count; ++i) locks[i] = std::unique_lock<std::mutex>(shards_[i].mutex);
-    std::size_t n = 0;
-    for (; n < max_events; ++n) {
-        shard *oldest = nullptr;
-        for (auto &s : shards_)
-            if (s.head < s.records.size() && (!oldest || s.records[s.head].seq < oldest->records[oldest->head].seq))
-                oldest = &s;
-        if (!oldest) break;
-        const std::size_t size = oldest->records[oldest->head].json.size();
-        out.push_back(std::move(oldest->records[oldest->head++]));
-        oldest->bytes -= size;
-        queued_events_.fetch_sub(1);
-        queued_bytes_.fetch_sub(size);
-        drop_taken(*oldest);
+    const std::uint64_t next = next_seq_.load();
+    const std::uint64_t oldest = std::min(next, oldest_seq());
+    const std::uint64_t bound = oldest + std::min<std::uint64_t>(max_events, next - oldest);
+    const std::size_t first = out.size();
+    out.reserve(first + static_cast<std::size_t>(bound - oldest)); // no allocation under a lock
+    for (auto &s : shards_) {
+        const std::size_t mid = out.size();
+        std::size_t bytes = 0;
+        {
+            std::lock_guard<std::mutex> lock(s.mutex);
+            for (; s.head < s.records.size() && s.records[s.head].seq < bound; ++s.head) {
+                bytes += s.records[s.head].json.size();
+                out.push_back(std::move(s.records[s.head]));
+            }
+            s.bytes -= bytes;
+            drop_taken(s);
+        }
+        queued_events_.fetch_sub(out.size() - mid);
+        queued_bytes_.fetch_sub(bytes);
+        merge_into(out, first, mid);
     }
-    return n;
+    return out.size() - first;
 }
 
 std::size_t record_queue::drain(std::vector<queued_record> &out, std::size_t max_events) {
