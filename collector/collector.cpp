@@ -538,10 +538,14 @@ void collector::impl::handle(const httplib::Request &req, httplib::Response &res
                    : body.invalid ? refusal(body.status, body.invalid)
                                   : choose(body.events);
     const int fd = serving ? socket_of(*serving, port, req) : -1;
-    if (fd < 0 && (answer.reset_connection || answer.delay.count() > 0))
+    const bool needs_socket = answer.reset_connection || answer.delay.count() > 0;
+    // stop() may have shut the connection down before its socket was looked up (a shut-down
+    // socket has no peer to match): the request is then the reset stop() makes of it.
+    const bool stopped = fd < 0 && needs_socket && stopping;
+    if (fd < 0 && needs_socket && !stopped)
         answer = refusal(500, "the collector cannot find the connection's socket in /proc/self/fd");
-    bool reset = answer.reset_connection;
-    if (answer.delay.count() > 0) {
+    bool reset = answer.reset_connection || stopped;
+    if (answer.delay.count() > 0 && !stopped) {
         switch (wait_on(fd, answer.delay, stopping)) {
         case waited::stopped: reset = true; break; // the collector went down meanwhile
         case waited::client_gone: rec.client_gone = true; break;
@@ -557,7 +561,7 @@ void collector::impl::handle(const httplib::Request &req, httplib::Response &res
     if (!reset && !answer.retry_after.empty()) res.set_header("Retry-After", answer.retry_after);
     if (!reset && !answer.location.empty()) res.set_header("Location", answer.location);
     record(std::move(rec), body.ids, reset);
-    if (reset) reset_connection(fd); // after recording: a client that sees the reset finds it
+    if (reset && fd >= 0) reset_connection(fd); // after recording: a client that sees the reset finds it
 }
 
 // httplib's error handler. httplib answers some requests itself, before any handler: a body it

@@ -179,6 +179,7 @@ TEST_CASE("stop() during a scripted delay resets that request") {
     c.stop(); // must not wait out the minute
     client.join();
     auto r = c.requests().at(0);
+    INFO("status " << r.status << ", client_gone " << r.client_gone);
     CHECK(r.reset);
     CHECK_FALSE(c.accepted("x-1"));
 }
