@@ -552,6 +552,10 @@ void collector::impl::handle(const httplib::Request &req, httplib::Response &res
         case waited::elapsed: break;
         }
     }
+    // A request answered while the collector stops (on a connection accepted meanwhile, or read
+    // before stop() shut its connection down) is reset: its answer cannot reach the client,
+    // which will send it again, so it must not count as accepted.
+    if (stopping) reset = true;
     if (!reset && !rec.client_gone && fd >= 0) rec.client_gone = hung_up(fd);
     rec.reset = reset;
     rec.status = reset ? 0 : answer.status;
