@@ -168,8 +168,8 @@ void run(const char *label, bool async, int threads, bool collector_up, const op
     co.record_bodies = false;
     co.count_ids_only = true; // the collector shares the 2 cores: keep it cheap
     // Nor does it keep every messageId: that set grows for the whole run under the lock all of
-    // its connections take, and made the collector, not the calls, the limit at 8 threads. The
-    // client's own counters say what was delivered.
+    // its connections take, which makes the collector, not the calls, the limit with many
+    // producer threads. The client's own counters say what was delivered.
     co.keep_ids = false;
     loopback::collector col(co);
     config cfg;

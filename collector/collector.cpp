@@ -538,23 +538,21 @@ void collector::impl::handle(const httplib::Request &req, httplib::Response &res
                    : body.invalid ? refusal(body.status, body.invalid)
                                   : choose(body.events);
     const int fd = serving ? socket_of(*serving, port, req) : -1;
-    const bool needs_socket = answer.reset_connection || answer.delay.count() > 0;
-    // stop() may have shut the connection down before its socket was looked up (a shut-down
-    // socket has no peer to match): the request is then the reset stop() makes of it.
-    const bool stopped = fd < 0 && needs_socket && stopping;
-    if (fd < 0 && needs_socket && !stopped)
+    // Stopping, stop() may have shut the connection down before its socket was looked up (a
+    // shut-down socket has no peer to match): that is not the collector's own failure.
+    if (fd < 0 && (answer.reset_connection || answer.delay.count() > 0) && !stopping)
         answer = refusal(500, "the collector cannot find the connection's socket in /proc/self/fd");
-    bool reset = answer.reset_connection || stopped;
-    if (answer.delay.count() > 0 && !stopped) {
+    bool reset = answer.reset_connection;
+    if (answer.delay.count() > 0 && fd >= 0) {
         switch (wait_on(fd, answer.delay, stopping)) {
         case waited::stopped: reset = true; break; // the collector went down meanwhile
         case waited::client_gone: rec.client_gone = true; break;
         case waited::elapsed: break;
         }
     }
-    // A request answered while the collector stops (on a connection accepted meanwhile, or read
-    // before stop() shut its connection down) is reset: its answer cannot reach the client,
-    // which will send it again, so it must not count as accepted.
+    // A request answered while the collector stops (its connection accepted meanwhile, shut
+    // down before its socket was found, or during its delay) is reset: its answer cannot reach
+    // the client, which will send it again, so it must not count as accepted.
     if (stopping) reset = true;
     if (!reset && !rec.client_gone && fd >= 0) rec.client_gone = hung_up(fd);
     rec.reset = reset;
