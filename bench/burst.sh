@@ -10,6 +10,9 @@
 #      the steady state's per-thread p99.9 (bench_call_latency --threads N);
 #   6. delivery of DELIVERY_EVENTS events to the same receiver (bench_delivery --host), whose
 #      own loopback collector, built for tests, is the limit of its default runs on two cores.
+# Items 2 and 4 also run seglog (spool off) with glibc's malloc on transparent huge pages
+# (GLIBC_TUNABLES below, set for that process only): a tuning a service can apply, which the
+# cold burst's first writes of fresh memory are sensitive to (docs/performance.md).
 # Every figure is printed with the receiver's counts (unique messageIds, duplicates, lost).
 # A benchmark, not a test: nothing here asserts a timing.
 #
@@ -17,7 +20,8 @@
 #
 # Environment: EVENTS (default 100000), NODE=0 skips analytics-node, SPOOL ("off on"),
 # THREADS ("1 2 4 8"), WRK_SECONDS (5), DELIVERY_EVENTS (1000000),
-# SECTIONS ("compare cold threads delivery"), QUICK=1 for a smoke run.
+# SECTIONS ("compare cold threads delivery"), HUGE=0 skips the huge-page runs, QUICK=1 for a
+# smoke run.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,6 +41,8 @@ if [ "${QUICK:-0}" = 1 ]; then
     delivery_events=${DELIVERY_EVENTS:-100000}
     latency_args=(--bursts 2000)
 fi
+huge=${HUGE:-1}
+huge_tunables=glibc.malloc.hugetlb=1:glibc.malloc.top_pad=4194304
 want() { case " $sections " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 die() {
@@ -163,6 +169,12 @@ EOF
         burst_row "seglog, spool $s" "$tmp/seglog-$s.out" "$b/bench_burst" --host "$url" --events "$events" "${args[@]}"
         echo
     done
+    if [ "$huge" = 1 ]; then
+        echo "seglog, spool off, GLIBC_TUNABLES=$huge_tunables:"
+        burst_row "seglog, spool off, malloc on huge pages" "$tmp/seglog-huge.out" \
+            env GLIBC_TUNABLES=$huge_tunables "$b/bench_burst" --host "$url" --events "$events"
+        echo
+    fi
     if [ "$use_node" = 1 ]; then
         burst_row "@segment/analytics-node 3.1.0" "$tmp/node.out" \
             node "$here/node/burst.mjs" "$url" "$events"
@@ -176,10 +188,12 @@ EOF
     echo
     if [ "$use_node" = 1 ] && [ -f "$tmp/node.out.fig" ]; then
         read -r n_eps n_rss _ <"$tmp/node.out.fig"
-        for s in $spools; do
+        for s in $spools huge; do
             [ -f "$tmp/seglog-$s.out.fig" ] || continue
             read -r s_eps s_rss s_lost <"$tmp/seglog-$s.out.fig"
-            echo "seglog (spool $s) / analytics-node: events/s $(ratio "$s_eps" "$n_eps")x (target >= 250x);" \
+            what="spool $s"
+            [ "$s" = huge ] && what="spool off, malloc on huge pages"
+            echo "seglog ($what) / analytics-node: events/s $(ratio "$s_eps" "$n_eps")x (target >= 250x);" \
                 "analytics-node's RSS / seglog's $(ratio "$n_rss" "$s_rss")x (target >= 20x); seglog lost $s_lost (target 0)"
         done
     fi
@@ -203,6 +217,15 @@ if want cold; then
         steady=$(awk '/^1 thread, sync logger, collector up/ { for (i = 1; i <= NF; ++i) if ($i == "p50") { print $(i + 1); exit } }' "$tmp/steady.out")
         echo "spool $s: cold burst mean ${cold:-?} ns / steady p50 ${steady:-?} ns = $(ratio "${cold:-0}" "${steady:-0}") (target <= 1.5)"
         echo
+        if [ "$s" = off ] && [ "$huge" = 1 ]; then
+            reset
+            GLIBC_TUNABLES=$huge_tunables "$b/bench_burst" --host "$url" --events "$events" >"$tmp/cold.out" || true
+            echo "GLIBC_TUNABLES=$huge_tunables:"
+            sed -n '1,3p' "$tmp/cold.out"
+            cold=$(field mean_call_ns "$tmp/cold.out")
+            echo "spool off, malloc on huge pages: cold burst mean ${cold:-?} ns / steady p50 ${steady:-?} ns (the same as without) = $(ratio "${cold:-0}" "${steady:-0}") (target <= 1.5)"
+            echo
+        fi
     done
 fi
 

@@ -1,7 +1,8 @@
 // What the first write to a page costs on this machine, the floor under a cold call: memory a
 // process has never written (a fresh client's queue buffers, a new spool segment) costs this
 // per 4 KiB page the first time, recycled memory nothing. Prints microseconds per page for
-//   - anonymous memory (malloc's fresh pages), also after MADV_POPULATE_WRITE,
+//   - anonymous memory (malloc's fresh pages), also after MADV_POPULATE_WRITE, and on
+//     transparent huge pages (MADV_HUGEPAGE: one fault maps 2 MiB),
 //   - a preallocated file mapped shared with MAP_POPULATE (mapped for reading: each first
 //     write still faults),
 //   - the same after MADV_POPULATE_WRITE (how the spool maps a segment),
@@ -16,7 +17,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace {
@@ -54,6 +57,39 @@ void populate_for_writing(const char *what, char *p, std::size_t bytes) {
 #else
     std::printf("%-58s not in these headers\n", what);
 #endif
+}
+
+// Anonymous memory aligned to 2 MiB and marked MADV_HUGEPAGE, so that a write fault can map a
+// whole huge page (when the kernel's transparent_hugepage setting is "madvise" or "always").
+char *map_huge(std::size_t bytes) {
+    constexpr std::size_t huge = std::size_t{2} << 20;
+    void *m = ::mmap(nullptr, bytes + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+        std::perror("mmap");
+        std::exit(1);
+    }
+    auto *p = reinterpret_cast<char *>((reinterpret_cast<std::uintptr_t>(m) + huge - 1) & ~(huge - 1));
+    if (::madvise(p, bytes, MADV_HUGEPAGE) != 0) std::perror("MADV_HUGEPAGE");
+    return p;
+}
+
+// The kernel's setting, and how much of this process is on huge pages now.
+void print_huge_pages() {
+    std::string setting = "(unknown)";
+    if (std::FILE *f = std::fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r")) {
+        char buf[128] = {};
+        if (std::fgets(buf, sizeof buf, f)) setting = buf;
+        std::fclose(f);
+        if (!setting.empty() && setting.back() == '\n') setting.pop_back();
+    }
+    long huge_kib = -1;
+    if (std::FILE *f = std::fopen("/proc/self/smaps_rollup", "r")) {
+        char buf[256];
+        while (std::fgets(buf, sizeof buf, f))
+            if (std::sscanf(buf, "AnonHugePages: %ld kB", &huge_kib) == 1) break;
+        std::fclose(f);
+    }
+    std::printf("%-58s transparent_hugepage %s; on huge pages now: %ld KiB\n", "", setting.c_str(), huge_kib);
 }
 
 char *map_file(const std::string &path, std::size_t bytes, int flags) {
@@ -94,6 +130,9 @@ int main(int argc, char **argv) {
         ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
     populate_for_writing("anonymous memory, MADV_POPULATE_WRITE", anon_ready, bytes);
     write_pages("anonymous memory, MADV_POPULATE_WRITE", anon_ready, bytes);
+
+    write_pages("anonymous memory, MADV_HUGEPAGE", map_huge(bytes), bytes);
+    print_huge_pages();
 
     char *ready = map_file(path, bytes, 0);
     populate_for_writing("file, shared, MADV_POPULATE_WRITE", ready, bytes);
