@@ -40,6 +40,7 @@
 #include <deque>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string_view>
@@ -145,7 +146,7 @@ struct batch_scanner {
 
 // false: not a well-nested batch body.
 bool scan_batch_ids(std::string_view b, std::vector<std::string> &ids, std::size_t &events, std::size_t &largest) {
-    batch_scanner s{b.data(), b.data() + b.size(), ids, events, largest};
+    batch_scanner s{b.data(), b.data() + b.size(), ids, events, largest, {}, {}};
     for (const char *p = s.begin; p < s.end;) {
         const char c = *p;
         if (c == '"') {
@@ -594,6 +595,7 @@ httplib::Server::HandlerResponse collector::impl::refused(const httplib::Request
 void collector::impl::record(request rec, const std::vector<std::pair<std::string, const nlohmann::json *>> &ids,
                              bool reset) {
     std::function<void(const request &)> obs;
+    std::optional<request> seen; // whole, for the observer, which runs outside the lock
     {
         std::lock_guard<std::mutex> lk(mutex);
         --st.in_flight;
@@ -615,16 +617,18 @@ void collector::impl::record(request rec, const std::vector<std::pair<std::strin
         st.unique = accepted_set.size();
         obs = observer;
         if (opt.keep_requests) {
-            request kept = obs ? rec : std::move(rec); // rec stays whole for the observer
+            if (obs) seen = rec;
             if (!opt.record_bodies) {
-                kept.body.clear();
-                kept.json = nullptr;
+                rec.body.clear();
+                rec.json = nullptr;
             }
-            records.push_back(std::move(kept));
+            records.push_back(std::move(rec));
+        } else if (obs) {
+            seen = std::move(rec);
         }
     }
     signal();
-    if (obs) obs(rec);
+    if (seen) obs(*seen);
 }
 
 void collector::impl::start() {
