@@ -244,14 +244,16 @@ int main(int argc, char **argv) {
     const double total_s = std::chrono::duration<double>(t1 - t0).count();
     const auto full = s.by_reason[static_cast<int>(seglog::reason::queue_full)];
 
+    // The collector's own settings mean nothing with --host, which replaces it.
+    const std::string delivered_to = !opt.host.empty()
+                                         ? "receiver " + opt.host
+                                         : "collector delay=" + std::to_string(opt.delay_ms) + " ms, collector " +
+                                               (opt.parse_bodies ? "parses bodies" : "counts ids only");
     std::printf("bench_delivery: %zu events, overflow=%s, gzip=%s, flush_at=%zu, max_in_flight=%zu, "
-                "max_batch_bytes=%zu, block_timeout=%lld ms, worker_nice=%d, collector delay=%zu ms, %s\n",
+                "max_batch_bytes=%zu, block_timeout=%lld ms, worker_nice=%d, %s\n",
                 opt.events, opt.overflow == seglog::overflow_policy::block ? "block" : "drop_newest",
                 opt.gzip ? "on" : "off", cfg.flush_at, cfg.max_in_flight, cfg.max_batch_bytes,
-                static_cast<long long>(cfg.block_timeout.count()), cfg.worker_nice, opt.delay_ms,
-                !opt.host.empty()  ? ("receiver " + opt.host).c_str()
-                : opt.parse_bodies ? "collector parses bodies"
-                                   : "collector counts ids only");
+                static_cast<long long>(cfg.block_timeout.count()), cfg.worker_nice, delivered_to.c_str());
     std::printf("  calls:            %.3f s (%.0f calls/s on the calling thread)\n", call_s, opt.events / call_s);
     std::printf("  delivered:        %llu events in %.3f s, first call to flush complete%s\n",
                 static_cast<unsigned long long>(s.delivered), total_s, fr.complete ? "" : " (flush INCOMPLETE)");
