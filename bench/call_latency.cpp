@@ -56,9 +56,9 @@ struct options {
     int worker_nice = -1;    // --worker-nice N; -1: the config's default
     int warmup_bursts = 200; // first-use growth of per-thread buffers, connection set-up
     property_set props = property_set::flat;
-    std::string spool_dir;   // --spool DIR: each run's client keeps a durable spool under DIR
+    std::string spool_dir{}; // --spool DIR: each run's client keeps a durable spool under DIR
     bool scope = false;      // --scope: each producer thread tracks inside a scoped_context of two members
-    std::string plan;        // --plan FILE: a tracking plan every event is checked against
+    std::string plan{};      // --plan FILE: a tracking plan every event is checked against
     bool per_thread = false; // --threads N: print each thread's percentiles too
     bool plugin = false;     // --plugin: one before plugin (sample_event keeping every event) in the config
 };

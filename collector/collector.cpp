@@ -74,9 +74,9 @@ struct batch_scanner {
     std::vector<std::string> &ids;
     std::size_t &events;
     std::size_t &largest;
-    std::string stack;     // '{' and '['
-    std::string_view key1; // the latest key of the top-level object
-    bool in_batch = false; // inside the top-level "batch" array
+    std::string stack{};     // '{' and '['
+    std::string_view key1{}; // the latest key of the top-level object
+    bool in_batch = false;   // inside the top-level "batch" array
     const char *element_start = begin;
 
     const char *skip_ws(const char *p) const {
@@ -146,7 +146,7 @@ struct batch_scanner {
 
 // false: not a well-nested batch body.
 bool scan_batch_ids(std::string_view b, std::vector<std::string> &ids, std::size_t &events, std::size_t &largest) {
-    batch_scanner s{b.data(), b.data() + b.size(), ids, events, largest, {}, {}};
+    batch_scanner s{b.data(), b.data() + b.size(), ids, events, largest};
     for (const char *p = s.begin; p < s.end;) {
         const char c = *p;
         if (c == '"') {

@@ -137,7 +137,7 @@ void script_answers(loopback::collector &c, const command_options &o) {
 struct request_log {
     std::ofstream &out;
     bool quiet;
-    std::mutex mutex;
+    std::mutex mutex{};
     std::size_t ok = 0, client_errors = 0, server_errors = 0, resets = 0;
 
     void take(const loopback::request &r) {

@@ -22,7 +22,7 @@ struct http_request {
     int retry_count = 0;  // > 0 adds X-Retry-Count
     // Each record's bytes, in body's order: filled only for a transport that wants_record_sizes()
     // (a custom destination, which hands each event apart), so the HTTP path builds nothing more.
-    std::vector<std::size_t> record_sizes;
+    std::vector<std::size_t> record_sizes{}; // {}: an aggregate initialiser may leave it out
 };
 
 struct http_response {
