@@ -253,6 +253,28 @@ TEST_CASE("record_bodies=false keeps counters and ids, drops bodies; observer se
     CHECK(seen_bytes == body.size());
 }
 
+TEST_CASE("keep_requests=false keeps no request; the observer still sees each one whole") {
+    collector_options o;
+    o.keep_requests = false;
+    collector c(o);
+    std::mutex m;
+    std::vector<seglog::loopback::request> seen;
+    c.on_request([&](const seglog::loopback::request &r) {
+        std::lock_guard<std::mutex> lk(m);
+        seen.push_back(r);
+    });
+    const std::string body = batch_of({"q-1", "q-2"});
+    REQUIRE(post(c, body));
+    CHECK(c.requests().empty());
+    CHECK(c.request_count() == 1);
+    CHECK(c.accepted("q-2"));
+    std::lock_guard<std::mutex> lk(m);
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].body == body);
+    CHECK(seen[0].message_ids == std::vector<std::string>{"q-1", "q-2"});
+    CHECK(seen[0].status == 200);
+}
+
 TEST_CASE("keep_ids=false counts requests, events and bytes, and keeps no messageId") {
     collector_options o;
     o.keep_ids = false;
