@@ -8,7 +8,8 @@
 //
 // Figures: the whole run from before attach() to the end of close() (events/s, what burst.sh
 // compares), the calls alone (the mean call cost over the cold burst: the producers' loop time
-// / calls), peak RSS (getrusage), and the client's own books. --per-call times every call on its
+// / calls, their CPU time and the page faults they took), peak RSS (getrusage), and the
+// client's own books. --per-call times every call on its
 // own (two clock reads each, median timer cost subtracted) and prints each thread's p50 and
 // p99.9; without it the loop is timed as a whole and the calls carry no timer. The last line,
 // "result ...", is what burst.sh reads.
@@ -18,6 +19,7 @@
 
 #include <spdlog/sinks/null_sink.h>
 
+#include <sys/resource.h>
 #include <time.h>
 
 #include <atomic>
@@ -34,9 +36,18 @@ double thread_cpu_ns() {
     return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
 }
 
+// The page faults the calling thread has taken so far (minor and major): exact, unlike the
+// tick-sampled split of its CPU time between user and kernel.
+long thread_page_faults() {
+    rusage u{};
+    getrusage(RUSAGE_THREAD, &u);
+    return u.ru_minflt + u.ru_majflt;
+}
+
 struct producer_result {
     double loop_ns = 0;         // the thread's whole loop
     double cpu_ns = 0;          // the CPU time the thread's loop took: what other processes do not change
+    long faults = 0;            // the page faults the thread's loop took
     std::vector<float> call_ns; // --per-call: one sample per call, timer subtracted
 };
 
@@ -97,6 +108,7 @@ int main(int argc, char **argv) {
             while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
             const auto l0 = clk::now();
             const double cpu0 = thread_cpu_ns();
+            const long faults0 = thread_page_faults();
             for (long n = first; n < last; ++n) {
                 const auto c0 = per_call ? clk::now() : clk::time_point{};
                 SEGLOG_LOGGER_TRACK(
@@ -106,6 +118,7 @@ int main(int argc, char **argv) {
                     r.call_ns.push_back(static_cast<float>(
                         std::max(0.0, std::chrono::duration<double, std::nano>(clk::now() - c0).count() - timer_ns)));
             }
+            r.faults = thread_page_faults() - faults0;
             r.cpu_ns = thread_cpu_ns() - cpu0;
             r.loop_ns = std::chrono::duration<double, std::nano>(clk::now() - l0).count();
         });
@@ -121,9 +134,11 @@ int main(int argc, char **argv) {
     const double total_s = std::chrono::duration<double>(t1 - t0).count();
     const double calls_s = std::chrono::duration<double>(c1 - c0).count();
     double loop_ns = 0, cpu_ns = 0;
+    long faults = 0;
     for (auto &r : results) {
         loop_ns += r.loop_ns;
         cpu_ns += r.cpu_ns;
+        faults += r.faults;
     }
     const double mean_call_ns = loop_ns / static_cast<double>(events); // each thread's loop over its own calls
     const double mean_cpu_ns = cpu_ns / static_cast<double>(events);
@@ -139,6 +154,9 @@ int main(int argc, char **argv) {
     std::printf("  CPU time of the calls:     %.0f ns per call (the producers' own CPU time: time other processes\n"
                 "                             took from them is not in it)\n",
                 mean_cpu_ns);
+    std::printf("  page faults in the calls:  %ld (%.1f per 1,000 calls: each the first write of a fresh page;\n"
+                "                             bench_page_touch gives this machine's price of one)\n",
+                faults, 1000.0 * static_cast<double>(faults) / static_cast<double>(events));
     double worst_p999 = 0;
     if (per_call)
         for (int t = 0; t < threads; ++t) {
@@ -157,11 +175,11 @@ int main(int argc, char **argv) {
                 static_cast<unsigned long long>(st.returned), static_cast<unsigned long long>(st.spool_left),
                 undelivered.size());
     std::printf("  peak RSS:                  %.1f MiB\n", static_cast<double>(rss) / 1024.0);
-    std::printf(
-        "result events_per_s=%.0f calls_per_s=%.0f mean_call_ns=%.1f cpu_call_ns=%.1f rss_kib=%ld delivered=%llu "
-        "dropped=%llu",
-        static_cast<double>(events) / total_s, static_cast<double>(events) / calls_s, mean_call_ns, mean_cpu_ns, rss,
-        static_cast<unsigned long long>(st.delivered), static_cast<unsigned long long>(st.dropped));
+    std::printf("result events_per_s=%.0f calls_per_s=%.0f mean_call_ns=%.1f cpu_call_ns=%.1f call_faults=%ld "
+                "rss_kib=%ld delivered=%llu dropped=%llu",
+                static_cast<double>(events) / total_s, static_cast<double>(events) / calls_s, mean_call_ns, mean_cpu_ns,
+                faults, rss, static_cast<unsigned long long>(st.delivered),
+                static_cast<unsigned long long>(st.dropped));
     if (per_call) std::printf(" worst_p999_ns=%.0f", worst_p999);
     std::printf("\n");
     return st.delivered == static_cast<unsigned long long>(events) ? 0 : 1;

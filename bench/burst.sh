@@ -210,7 +210,7 @@ if want cold; then
         fi
         reset
         "$b/bench_burst" --host "$url" --events "$events" "${bargs[@]}" >"$tmp/cold.out" || true
-        sed -n '1,3p' "$tmp/cold.out"
+        sed -n '1,3p;/^  page faults in the calls/,+1p' "$tmp/cold.out"
         "$b/bench_call_latency" --only up "${largs[@]}" "${latency_args[@]}" >"$tmp/steady.out" || true
         cat "$tmp/steady.out"
         cold=$(field mean_call_ns "$tmp/cold.out")
@@ -221,7 +221,7 @@ if want cold; then
             reset
             GLIBC_TUNABLES=$huge_tunables "$b/bench_burst" --host "$url" --events "$events" >"$tmp/cold.out" || true
             echo "GLIBC_TUNABLES=$huge_tunables:"
-            sed -n '1,3p' "$tmp/cold.out"
+            sed -n '1,3p;/^  page faults in the calls/,+1p' "$tmp/cold.out"
             cold=$(field mean_call_ns "$tmp/cold.out")
             echo "spool off, malloc on huge pages: cold burst mean ${cold:-?} ns / steady p50 ${steady:-?} ns (the same as without) = $(ratio "${cold:-0}" "${steady:-0}") (target <= 1.5)"
             echo
