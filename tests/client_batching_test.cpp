@@ -367,8 +367,7 @@ TEST_CASE("a worker that is behind takes only what its batches have room for, ol
     std::size_t delivered = 0;
     for (const auto &r : p.col.requests()) {
         if (r.status != 200) continue;
-        std::vector<int> seqs;
-        for (const auto &id : r.message_ids) seqs.push_back(p.l.seq.at(id));
+        const std::vector<int> seqs = p.l.seqs_in_order(r.message_ids);
         INFO("a batch of events " << seqs.front() << ".." << seqs.back());
         CHECK(seqs.size() == 10);
         for (std::size_t k = 1; k < seqs.size(); ++k) CHECK(seqs[k] == seqs[k - 1] + 1);

@@ -95,6 +95,13 @@ struct ledger {
     std::set<int> seqs(const std::multiset<std::string> &ids) const {
         return seqs(std::vector<std::string>(ids.begin(), ids.end()));
     }
+    // The seqs of these ids in the order given (a batch's order on the wire).
+    std::vector<int> seqs_in_order(const std::vector<std::string> &ids) const {
+        std::lock_guard<std::mutex> lk(m);
+        std::vector<int> out;
+        for (auto &id : ids) out.push_back(seq.at(id));
+        return out;
+    }
 
     // Copies, taken under the lock.
     std::vector<seglog::error> errors_with(seglog::reason r) const {
