@@ -9,10 +9,9 @@
 // Figures: the whole run from before attach() to the end of close() (events/s, what burst.sh
 // compares), the calls alone (the mean call cost over the cold burst: the producers' loop time
 // / calls, their CPU time and the page faults they took), peak RSS (getrusage), and the
-// client's own books. --per-call times every call on its
-// own (two clock reads each, median timer cost subtracted) and prints each thread's p50 and
-// p99.9; without it the loop is timed as a whole and the calls carry no timer. The last line,
-// "result ...", is what burst.sh reads.
+// client's own books. --per-call times every call on its own (two clock reads each, median
+// timer cost subtracted) and prints each thread's p50 and p99.9; without it the loop is timed
+// as a whole and the calls carry no timer. The last line, "result ...", is what burst.sh reads.
 #include "bench_util.h"
 
 #include <seglog/seglog.h>
