@@ -114,6 +114,8 @@ url=http://127.0.0.1:$port
 reset() { curl -sf -X POST "$url/reset" >/dev/null || die "the receiver at $url does not answer"; }
 rstat() { curl -sf "$url/stats" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 field() { sed -n "s/^result .*\b$1=\([0-9.]*\).*/\1/p" "$2"; }
+# A cold burst's header, run and call lines, and the page faults its calls took.
+cold_lines() { sed -n '1,3p;/^  page faults in the calls/,+1p' "$1"; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "-" }'; }
 section() { printf '\n=== %s\n\n' "$1"; }
@@ -134,7 +136,7 @@ burst_row() {
     unique=$(rstat unique)
     dups=$(rstat duplicates)
     eps=$(field events_per_s "$out")
-    rss=$(cat "$tmp/rss" 2>/dev/null | tail -1)
+    rss=$(tail -1 "$tmp/rss" 2>/dev/null)
     echo "  receiver:                  $(rstat requests) requests, $unique unique messageIds, $dups duplicates"
     echo "  peak RSS (/usr/bin/time):  $(mib "${rss:-0}") MiB"
     rows+=("| $name | ${eps:-failed} | $(mib "${rss:-0}") | $unique | $dups | $((events - ${unique:-0})) |")
@@ -210,7 +212,7 @@ if want cold; then
         fi
         reset
         "$b/bench_burst" --host "$url" --events "$events" "${bargs[@]}" >"$tmp/cold.out" || true
-        sed -n '1,3p;/^  page faults in the calls/,+1p' "$tmp/cold.out"
+        cold_lines "$tmp/cold.out"
         "$b/bench_call_latency" --only up "${largs[@]}" "${latency_args[@]}" >"$tmp/steady.out" || true
         cat "$tmp/steady.out"
         cold=$(field mean_call_ns "$tmp/cold.out")
@@ -221,7 +223,7 @@ if want cold; then
             reset
             GLIBC_TUNABLES=$huge_tunables "$b/bench_burst" --host "$url" --events "$events" >"$tmp/cold.out" || true
             echo "GLIBC_TUNABLES=$huge_tunables:"
-            sed -n '1,3p;/^  page faults in the calls/,+1p' "$tmp/cold.out"
+            cold_lines "$tmp/cold.out"
             cold=$(field mean_call_ns "$tmp/cold.out")
             echo "spool off, malloc on huge pages: cold burst mean ${cold:-?} ns / steady p50 ${steady:-?} ns (the same as without) = $(ratio "${cold:-0}" "${steady:-0}") (target <= 1.5)"
             echo
