@@ -32,6 +32,16 @@ inline long peak_rss_kib() {
     return ru.ru_maxrss;
 }
 
+// The CPU time (user and system) every thread of this process has taken so far.
+inline double process_cpu_ns() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    auto ns = [](const timeval &t) {
+        return static_cast<double>(t.tv_sec) * 1e9 + static_cast<double>(t.tv_usec) * 1e3;
+    };
+    return ns(ru.ru_utime) + ns(ru.ru_stime);
+}
+
 // --name value or --name=value; `fallback` when absent.
 inline std::string arg(int argc, char **argv, const char *name, const char *fallback) {
     const std::size_t n = std::strlen(name);

@@ -13,7 +13,9 @@
 # Items 2 and 4 also run seglog (spool off) with glibc's malloc on transparent huge pages
 # (GLIBC_TUNABLES below, set for that process only): a tuning a service can apply, which the
 # cold burst's first writes of fresh memory are sensitive to (docs/performance.md).
-# Every figure is printed with the receiver's counts (unique messageIds, duplicates, lost).
+# Every figure is printed with the receiver's counts (unique messageIds, duplicates, lost), and
+# each run of item 2 and 3 with the CPU time the client and the receiver took an event, against
+# what the machine's CPUs give an event at the rate measured and at 250 times analytics-node's.
 # A benchmark, not a test: nothing here asserts a timing.
 #
 #   bench/burst.sh [build-dir]          (default: build-perf, configured as a release build if missing)
@@ -117,6 +119,9 @@ field() { sed -n "s/^result .*\b$1=\([0-9.]*\).*/\1/p" "$2"; }
 # A cold burst's header, run and call lines, and the page faults its calls took.
 cold_lines() { sed -n '1,3p;/^  page faults in the calls/,+1p' "$1"; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+# The CPU time the machine's CPUs give an event at a rate: what a client and the receiver
+# together can spend on each event and still reach it.
+capacity() { awk -v r="$1" -v n="$(nproc)" 'BEGIN { if (r > 0) printf "%.0f", n * 1e9 / r; else print "-" }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "-" }'; }
 section() { printf '\n=== %s\n\n' "$1"; }
 
@@ -129,18 +134,30 @@ burst_row() {
     shift 2
     reset
     local status=0
-    /usr/bin/time -f %M -o "$tmp/rss" "$@" >"$out" 2>"$tmp/err" || status=$?
+    /usr/bin/time -f '%M %U %S' -o "$tmp/rss" "$@" >"$out" 2>"$tmp/err" || status=$?
     cat "$out"
     [ $status = 0 ] || { echo "  ($name: exit status $status)"; sed 's/^/  /' "$tmp/err" | tail -5; }
-    local unique dups eps rss
+    local unique dups eps rss client_cpu receiver_cpu
     unique=$(rstat unique)
     dups=$(rstat duplicates)
     eps=$(field events_per_s "$out")
-    rss=$(tail -1 "$tmp/rss" 2>/dev/null)
+    read -r rss client_cpu < <(tail -1 "$tmp/rss" 2>/dev/null | awk '{ printf "%s %.0f\n", $1, ($2 + $3) * 1e9 / ev }' ev="$events")
+    # bench_burst's own figure covers what its events/s does (attach() to the end of close());
+    # /usr/bin/time's, the only one for the Node side, adds the process's start and exit.
+    local own_cpu
+    own_cpu=$(field cpu_event_ns "$out")
+    local cpu_source="/usr/bin/time: user + system, the process's start and exit included"
+    if [ -n "$own_cpu" ]; then
+        client_cpu=$(printf '%.0f' "$own_cpu")
+        cpu_source="attach() to the end of close()"
+    fi
+    receiver_cpu=$(awk -v us="$(rstat cpu_us)" -v ev="$events" 'BEGIN { printf "%.0f", us * 1e3 / ev }')
     echo "  receiver:                  $(rstat requests) requests, $unique unique messageIds, $dups duplicates"
     echo "  peak RSS (/usr/bin/time):  $(mib "${rss:-0}") MiB"
-    rows+=("| $name | ${eps:-failed} | $(mib "${rss:-0}") | $unique | $dups | $((events - ${unique:-0})) |")
-    printf '%s %s %s\n' "${eps:-0}" "${rss:-0}" "$((events - ${unique:-0}))" >"$out.fig"
+    echo "  CPU an event:              client ${client_cpu:-?} ns ($cpu_source), receiver ${receiver_cpu} ns;" \
+        "both CPUs over the run gave $(capacity "${eps:-0}") ns"
+    rows+=("| $name | ${eps:-failed} | $(mib "${rss:-0}") | $unique | $dups | $((events - ${unique:-0})) | ${client_cpu:-?} + ${receiver_cpu} |")
+    printf '%s %s %s %s\n' "${eps:-0}" "${rss:-0}" "$((events - ${unique:-0}))" "$((${client_cpu:-0} + receiver_cpu))" >"$out.fig"
 }
 
 if want compare; then
@@ -163,7 +180,7 @@ EOF
     ceiling=$(awk -v r="$rps" 'BEGIN { printf "%.0f", r * 500 }')
     echo "  receiver:                  $(rstat requests) requests, $(rstat events) events counted ($(rstat unique) unique: the same batch each time)"
     echo "  ceiling:                   $ceiling events/s"
-    rows+=("| receiver's own ceiling (wrk, prebuilt 500-event batches) | $ceiling | | | | |")
+    rows+=("| receiver's own ceiling (wrk, prebuilt 500-event batches) | $ceiling | | | | | |")
     echo
     for s in $spools; do
         args=()
@@ -181,22 +198,24 @@ EOF
         burst_row "@segment/analytics-node 3.1.0" "$tmp/node.out" \
             node "$here/node/burst.mjs" "$url" "$events"
     elif [ -n "${node_skipped:-}" ]; then
-        rows+=("| @segment/analytics-node 3.1.0 | not run: $node_skipped | | | | |")
+        rows+=("| @segment/analytics-node 3.1.0 | not run: $node_skipped | | | | | |")
     fi
     echo
-    echo "| run | events/s (created, tracked, closed) | peak RSS (MiB) | received, unique | duplicates | lost |"
-    echo "|---|---|---|---|---|---|"
+    echo "| run | events/s (created, tracked, closed) | peak RSS (MiB) | received, unique | duplicates | lost | CPU an event (ns): client + receiver |"
+    echo "|---|---|---|---|---|---|---|"
     printf '%s\n' "${rows[@]}"
     echo
     if [ "$use_node" = 1 ] && [ -f "$tmp/node.out.fig" ]; then
         read -r n_eps n_rss _ <"$tmp/node.out.fig"
         for s in $spools huge; do
             [ -f "$tmp/seglog-$s.out.fig" ] || continue
-            read -r s_eps s_rss s_lost <"$tmp/seglog-$s.out.fig"
+            read -r s_eps s_rss s_lost s_cpu <"$tmp/seglog-$s.out.fig"
             what="spool $s"
             [ "$s" = huge ] && what="spool off, malloc on huge pages"
             echo "seglog ($what) / analytics-node: events/s $(ratio "$s_eps" "$n_eps")x (target >= 250x);" \
                 "analytics-node's RSS / seglog's $(ratio "$n_rss" "$s_rss")x (target >= 20x); seglog lost $s_lost (target 0)"
+            echo "  at 250x ($(awk -v r="$n_eps" 'BEGIN { printf "%.0f", 250 * r }') events/s) the $(nproc) CPUs give" \
+                "$(capacity "$(awk -v r="$n_eps" 'BEGIN { print 250 * r }')") ns an event; this run's client and receiver took $s_cpu ns"
         done
     fi
 fi
