@@ -113,6 +113,29 @@ TEST_CASE("a batch is cut at flush_at events, without flush()") {
     CHECK(cl.stats().batches_sent == 10);
 }
 
+TEST_CASE("a batch built in a larger earlier batch's buffer carries its own events and nothing after them") {
+    pipeline p(segment_config);
+    p.cfg.flush_at = 100;
+    seglog::client &cl = p.start();
+    const std::string pad(2000, 'x');
+
+    for (int i = 0; i < 20; ++i) REQUIRE(cl.track(seglog::user("u-big"), "Big", {{"pad", pad}, {"i", i}}));
+    REQUIRE(cl.flush(k_bound).complete);
+    REQUIRE(cl.track(seglog::user("u-small"), "Small", {{"i", 1}}));
+    REQUIRE(cl.flush(k_bound).complete);
+
+    auto reqs = p.col.requests();
+    REQUIRE(reqs.size() == 2);
+    CHECK(reqs[0].events == 20);
+    const auto &second = reqs[1];
+    REQUIRE(second.json_valid); // bytes of the first body left after the second would break it
+    CHECK(second.events == 1);
+    CHECK(second.wire_bytes == second.body.size());
+    CHECK(second.body.find("xxx") == std::string::npos);
+    CHECK(second.json["batch"][0]["event"] == "Small");
+    check_settled_cleanly(cl.stats(), 21);
+}
+
 TEST_CASE("max_batch_events bounds a batch; flush_at above it is a configuration error") {
     collector c;
     auto cfg = segment_config(c);

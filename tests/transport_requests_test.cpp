@@ -100,6 +100,48 @@ TEST_CASE("gzip: the server inflates exactly the body that was sent") {
     CHECK(reqs[0].body == body);
 }
 
+TEST_CASE("a finished request's body buffer is kept, one at a time, for the next body") {
+    test_server server;
+    http_transport t(options_for(server.url()));
+    CHECK(t.spare_body().capacity() < 1000); // nothing finished yet: no buffer to give
+
+    const std::string big = sample_body(1000), small = sample_body(10);
+    REQUIRE(send_one(t, {1, big, 0}).status == 200);
+    std::string spare = t.spare_body();
+    CHECK(spare.empty());
+    CHECK(spare.capacity() >= big.size());
+    CHECK(t.spare_body().capacity() < 1000); // given once
+
+    // The buffer carries the next body; the larger of two finished ones is the one kept.
+    spare.assign(small);
+    REQUIRE(send_one(t, {2, std::move(spare), 0}).status == 200);
+    REQUIRE(send_one(t, {3, sample_body(5), 0}).status == 200);
+    CHECK(t.spare_body().capacity() >= big.size());
+    auto reqs = server.requests();
+    REQUIRE(reqs.size() == 3);
+    CHECK(reqs[1].body == small);
+}
+
+TEST_CASE("with gzip, the plain body's buffer is kept once compressed bodies are known to be taken") {
+    test_server server;
+    auto opts = options_for(server.url());
+    opts.gzip = true;
+    http_transport t(opts);
+    const std::string body = sample_body(1000);
+
+    // The first compressed body could be refused (then its plain form is sent): its plain body
+    // stays with the request until the answer, and comes back with it.
+    REQUIRE(send_one(t, {1, body, 0}).status == 200);
+    CHECK(t.spare_body().capacity() >= body.size());
+    // Compression known to be taken: the plain body is done with as soon as it is compressed.
+    t.send({2, body, 0});
+    CHECK(t.spare_body().capacity() >= body.size());
+    REQUIRE(drive(t, 1).size() == 1);
+    auto reqs = server.requests();
+    REQUIRE(reqs.size() == 2);
+    CHECK(reqs[1].body == body);
+}
+
 TEST_CASE("gzip_compress round-trips through zlib") {
     for (const std::string &in : {std::string(), std::string("x"), sample_body(100), std::string(1 << 20, 'a')}) {
         const auto z = seglog::detail::gzip_compress(in);

@@ -41,8 +41,8 @@ batch batch::split_off(std::uint64_t new_id) {
     return other;
 }
 
-std::string batch_body(const batch &b, std::chrono::system_clock::time_point sent_at) {
-    std::string body;
+std::string batch_body(const batch &b, std::chrono::system_clock::time_point sent_at, std::string body) {
+    body.clear();
     body.reserve(b.body_bytes());
     body.append("{\"batch\":[");
     for (std::size_t i = 0; i < b.records.size(); ++i) {

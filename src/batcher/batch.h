@@ -37,6 +37,8 @@ struct batch {
     batch split_off(std::uint64_t new_id);
 };
 
-std::string batch_body(const batch &b, std::chrono::system_clock::time_point sent_at);
+// The request body: {"batch":[...],"sentAt":"..."}. Written into `body`, whose contents are
+// dropped first and whose capacity is reused (the transport's spare_body()).
+std::string batch_body(const batch &b, std::chrono::system_clock::time_point sent_at, std::string body = {});
 
 } // namespace seglog::detail

@@ -209,7 +209,7 @@ void batcher::send_due(worker_state &w, clock::time_point now) {
         it = w.ready.begin(); // the rest of a split went to the front
         if (b.sends == 0) b.first_attempt = now;
         acc_.sending(b.records.size(), b.sends != 0);
-        http_request req{b.id, batch_body(b, std::chrono::system_clock::now()), b.sends, {}};
+        http_request req{b.id, batch_body(b, std::chrono::system_clock::now(), w.transport->spare_body()), b.sends, {}};
         if (w.transport->wants_record_sizes())
             for (const auto &r : b.records) req.record_sizes.push_back(r.json.size());
         ++b.sends;

@@ -77,8 +77,12 @@ struct http_transport::impl {
     CURLM *multi = nullptr;
     std::vector<std::unique_ptr<transfer>> running;
     std::vector<std::unique_ptr<transfer>> idle; // easy handles kept for reuse
-    std::deque<http_request> pending;            // accepted while at max_in_flight
-    std::vector<http_response> ready;            // failed before reaching libcurl
+    // The buffer of a finished request's plain body, kept for the next (spare_body()): freed, a
+    // buffer that size goes back to the system (malloc trims or unmaps it), and the next body
+    // writes its pages for the first time again.
+    std::string spare;
+    std::deque<http_request> pending; // accepted while at max_in_flight
+    std::vector<http_response> ready; // failed before reaching libcurl
     std::uint64_t connections = 0;
     bool gzip_confirmed = false; // a compressed body was answered 2xx
 
@@ -115,9 +119,18 @@ struct http_transport::impl {
         return size * n;
     }
 
+    // One buffer is kept, the larger: at most a batch's body (max_batch_bytes), so an idle
+    // client holds no more than that.
+    void keep_spare(std::string &body) {
+        if (body.capacity() <= spare.capacity()) return;
+        body.clear();
+        spare.swap(body);
+    }
+
     void release(transfer &t) {
         curl_slist_free_all(t.headers);
         t.headers = nullptr;
+        keep_spare(t.gzipped ? t.plain : t.body);
         t.body.clear();
         t.body.shrink_to_fit();
         t.plain.clear();
@@ -162,6 +175,7 @@ struct http_transport::impl {
         // Until a compressed body is accepted, keep the plain one: a refusal of gzip is then
         // answered by sending it again uncompressed.
         t->plain = gz && !gzip_confirmed ? std::move(req.body) : std::string();
+        if (gz && gzip_confirmed) keep_spare(req.body); // compressed, the plain body is done with
         t->started = std::chrono::steady_clock::now();
         launch(std::move(t));
     }
@@ -381,6 +395,12 @@ http_transport::http_transport(transport_options opts) : impl_(std::make_unique<
 http_transport::~http_transport() = default;
 
 bool http_transport::can_send() const { return in_flight() < impl_->opts.max_in_flight; }
+
+std::string http_transport::spare_body() {
+    std::string body;
+    body.swap(impl_->spare);
+    return body;
+}
 
 std::size_t http_transport::in_flight() const { return impl_->running.size() + impl_->pending.size(); }
 

@@ -52,6 +52,7 @@ public:
     void wakeup() override; // thread-safe
     // Cancels every request under way; returns their ids (their outcome is unknown).
     std::vector<std::uint64_t> abort_all() override;
+    std::string spare_body() override;
     // Connections opened so far (for tests of keep-alive and for stats).
     std::uint64_t connections_opened() const;
     // Whether requests are compressed now (config gzip, until the collector refused it).

@@ -56,6 +56,8 @@ public:
     virtual void wakeup() = 0; // thread-safe
     // Gives up on every request under way; returns their ids (their outcome is unknown).
     virtual std::vector<std::uint64_t> abort_all() = 0;
+    // An empty string whose capacity a finished request's body left, for the next body (none: {}).
+    virtual std::string spare_body() { return {}; }
     // Whether send() wants http_request::record_sizes.
     virtual bool wants_record_sizes() const { return false; }
     // Whether an empty batch may be sent to ask if the receiver is back (the outage probe):
