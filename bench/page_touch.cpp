@@ -6,12 +6,16 @@
 //   - a preallocated file mapped shared with MAP_POPULATE (mapped for reading: each first
 //     write still faults),
 //   - the same after MADV_POPULATE_WRITE (how the spool maps a segment),
-// each the first write and a second one, and what the MADV_POPULATE_WRITE call itself costs. Usage: bench_page_touch
-// [--mib N] [--dir DIR]
+//   - anonymous memory another thread, on another CPU, wrote first (as a worker that faulted
+//     buffers in for the callers would),
+// each the first write and a second one, and what the MADV_POPULATE_WRITE call itself costs.
+// Usage: bench_page_touch [--mib N] [--dir DIR]
 
 #include "bench_util.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -21,6 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -108,6 +113,25 @@ char *map_file(const std::string &path, std::size_t bytes, int flags) {
     return static_cast<char *>(m);
 }
 
+// Another thread writes every page first, on a CPU other than this one's where there is one;
+// then this thread's writes are timed.
+void write_after_other_thread(const char *what, char *p, std::size_t bytes) {
+    const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const int here = ::sched_getcpu();
+    const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+    std::thread other([&] {
+        if (here >= 0 && cpus > 1) {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(static_cast<int>((here + 1) % cpus), &set);
+            (void)::pthread_setaffinity_np(::pthread_self(), sizeof set, &set);
+        }
+        for (std::size_t off = 0; off < bytes; off += page) p[off] = 1;
+    });
+    other.join();
+    write_pages(what, p, bytes);
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -130,6 +154,10 @@ int main(int argc, char **argv) {
         ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
     populate_for_writing("anonymous memory, MADV_POPULATE_WRITE", anon_ready, bytes);
     write_pages("anonymous memory, MADV_POPULATE_WRITE", anon_ready, bytes);
+
+    auto *anon_other = static_cast<char *>(
+        ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    write_after_other_thread("anonymous memory, written first by another thread", anon_other, bytes);
 
     write_pages("anonymous memory, MADV_HUGEPAGE", map_huge(bytes), bytes);
     print_huge_pages();
