@@ -81,9 +81,7 @@ TEST_CASE("the Authorization header encodes any key, and a key cannot inject hea
 
 TEST_CASE("gzip: the server inflates exactly the body that was sent") {
     test_server server;
-    auto opts = options_for(server.url());
-    opts.gzip = true;
-    http_transport t(opts);
+    http_transport t(gzip_options_for(server.url()));
     const std::string body = sample_body(500);
 
     auto r = send_one(t, {7, body, 0});
@@ -124,9 +122,7 @@ TEST_CASE("a finished request's body buffer is kept, one at a time, for the next
 
 TEST_CASE("with gzip, the plain body's buffer is kept once compressed bodies are known to be taken") {
     test_server server;
-    auto opts = options_for(server.url());
-    opts.gzip = true;
-    http_transport t(opts);
+    http_transport t(gzip_options_for(server.url()));
     const std::string body = sample_body(1000);
 
     // The first compressed body could be refused (then its plain form is sent): its plain body

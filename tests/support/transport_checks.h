@@ -179,6 +179,12 @@ inline transport_options options_for(const std::string &url) {
     return o;
 }
 
+inline transport_options gzip_options_for(const std::string &url) {
+    transport_options o = options_for(url);
+    o.gzip = true;
+    return o;
+}
+
 // Drives the transport until `n` responses arrived (or the bound passed: the caller's checks fail).
 inline std::vector<http_response> drive(http_transport &t, std::size_t n) {
     std::vector<http_response> got;
